@@ -98,3 +98,44 @@ export function normalCdf(x: number): number {
 export function logisticCdf(x: number): number {
   return x >= 0 ? 1 / (1 + detExp(-x)) : (() => { const e = detExp(x); return e / (1 + e); })();
 }
+
+const TWO_PI = 6.283185307179586;
+
+/** Deterministic (cos 2πu, sin 2πu) for u in [0, 1), from +,-,*,/ only. */
+export function cosSin2Pi(u: number, out: Float64Array): void {
+  const q = Math.round(u * 4); // quadrant 0..4
+  const t = TWO_PI * (u - q * 0.25); // |t| <= π/4
+  const t2 = t * t;
+  // Taylor to t^17 / t^18: error < 1e-17 on |t| <= π/4.
+  let s = -1 / 355687428096000;
+  s = s * t2 + 1 / 1307674368000;
+  s = s * t2 - 1 / 6227020800;
+  s = s * t2 + 1 / 39916800;
+  s = s * t2 - 1 / 362880;
+  s = s * t2 + 1 / 5040;
+  s = s * t2 - 1 / 120;
+  s = s * t2 + 1 / 6;
+  s = t - t * t2 * s;
+  let c = 1 / 6402373705728000;
+  c = c * t2 - 1 / 20922789888000;
+  c = c * t2 + 1 / 87178291200;
+  c = c * t2 - 1 / 479001600;
+  c = c * t2 + 1 / 3628800;
+  c = c * t2 - 1 / 40320;
+  c = c * t2 + 1 / 720;
+  c = c * t2 - 1 / 24;
+  c = c * t2 + 0.5;
+  c = 1 - t2 * c;
+  switch (q & 3) {
+    case 0: out[0] = c; out[1] = s; break;
+    case 1: out[0] = -s; out[1] = c; break;
+    case 2: out[0] = -c; out[1] = -s; break;
+    default: out[0] = s; out[1] = -c; break;
+  }
+}
+
+/** Deterministic (cos x, sin x) for moderate |x| (|x| < 2^20), via x / 2π reduced to [0, 1). */
+export function detCosSin(x: number, out: Float64Array): void {
+  const u = x / TWO_PI;
+  cosSin2Pi(u - Math.floor(u), out);
+}

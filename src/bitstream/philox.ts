@@ -5,7 +5,7 @@
  * no dependence on the order in which draws are made. Integer arithmetic only: bit-identical on
  * every platform.
  */
-import { detLog } from './deterministic-math.js';
+import { detLog, cosSin2Pi } from './deterministic-math.js';
 
 const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
@@ -43,41 +43,6 @@ export function philox4x32(c0: number, c1: number, c2: number, c3: number, k0: n
   out[at + 1] = c1;
   out[at + 2] = c2;
   out[at + 3] = c3;
-}
-
-const TWO_PI = 6.283185307179586;
-
-/** Deterministic (cos 2πu, sin 2πu) for u in [0, 1), from +,-,*,/ only. */
-function cosSin2Pi(u: number, out: Float64Array): void {
-  const q = Math.round(u * 4); // quadrant 0..4
-  const t = TWO_PI * (u - q * 0.25); // |t| <= π/4
-  const t2 = t * t;
-  // Taylor to t^17 / t^18: error < 1e-17 on |t| <= π/4.
-  let s = -1 / 355687428096000;
-  s = s * t2 + 1 / 1307674368000;
-  s = s * t2 - 1 / 6227020800;
-  s = s * t2 + 1 / 39916800;
-  s = s * t2 - 1 / 362880;
-  s = s * t2 + 1 / 5040;
-  s = s * t2 - 1 / 120;
-  s = s * t2 + 1 / 6;
-  s = t - t * t2 * s;
-  let c = 1 / 6402373705728000;
-  c = c * t2 - 1 / 20922789888000;
-  c = c * t2 + 1 / 87178291200;
-  c = c * t2 - 1 / 479001600;
-  c = c * t2 + 1 / 3628800;
-  c = c * t2 - 1 / 40320;
-  c = c * t2 + 1 / 720;
-  c = c * t2 - 1 / 24;
-  c = c * t2 + 0.5;
-  c = 1 - t2 * c;
-  switch (q & 3) {
-    case 0: out[0] = c; out[1] = s; break;
-    case 1: out[0] = -s; out[1] = c; break;
-    case 2: out[0] = -c; out[1] = -s; break;
-    default: out[0] = s; out[1] = -c; break;
-  }
 }
 
 /** A 53-bit uniform in (0, 1) from two uint32 (never 0, never 1). */

@@ -1,0 +1,79 @@
+/**
+ * Network speed on the active backend: forward evaluations per second at 64x64 and 256x256 and
+ * training images per second (forward + custom-gradient backward), with achieved GFLOP/s of the
+ * convolutions, for a few UNet sizes.
+ *
+ *   npm run build && node dist/bench/model-speed.js [--backend wasm|auto] [--quick]
+ */
+import { tf, initBackend, backendFingerprint, type BackendName } from '../src/model/backend.js';
+import { unetForward, initParams, countParams, paramSpecs, type UNetConfig } from '../src/model/unet.js';
+import { layoutOf, flatten, toTensors } from '../src/model/flat-params.js';
+import { lossAndGrads } from '../src/model/train-step.js';
+import { NoiseSchedule, DDPM_LINEAR } from '../src/model/schedule.js';
+import { machineInfo } from './machine.js';
+
+/** Multiply-accumulate FLOPs (2 per MAC) of all convolutions in one forward pass. */
+export function convFlops(c: UNetConfig, h: number, w: number): number {
+  let flops = 0;
+  // replay the spatial size of each conv from the forward structure
+  const levels = c.mults.length;
+  const sizeOf = (name: string): number => {
+    const m = /^(down|up)(\d+)/.exec(name);
+    if (name.startsWith('mid')) return (h * w) / 4 ** (levels - 1);
+    if (m) return (h * w) / 4 ** Number(m[2]);
+    return h * w;
+  };
+  for (const s of paramSpecs(c)) {
+    if (s.shape.length === 4 && s.name.endsWith('.w')) flops += 2 * sizeOf(s.name) * s.shape[0] * s.shape[1] * s.shape[2] * s.shape[3];
+  }
+  return flops;
+}
+
+function timeIt(f: () => void, reps: number): number {
+  f();
+  const t0 = performance.now();
+  for (let i = 0; i < reps; i++) f();
+  return (performance.now() - t0) / reps / 1000;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const backend = (args[args.indexOf('--backend') + 1] ?? 'wasm') as BackendName;
+  const quick = args.includes('--quick');
+  await initBackend(args.includes('--backend') ? backend : 'wasm');
+  const configs: Record<string, UNetConfig> = {
+    'base16-[1,2,2]': { imageChannels: 3, base: 16, mults: [1, 2, 2], resBlocks: 1, midAttention: false, groups: 8 },
+    'base32-[1,2,2,2]': { imageChannels: 3, base: 32, mults: [1, 2, 2, 2], resBlocks: 1, midAttention: true, groups: 8 },
+    'base48-[1,2,2,2]': { imageChannels: 3, base: 48, mults: [1, 2, 2, 2], resBlocks: 2, midAttention: true, groups: 8 },
+  };
+  const sch = new NoiseSchedule(DDPM_LINEAR);
+  const results: Record<string, unknown> = { machine: machineInfo(), backend: backendFingerprint() };
+  for (const [name, c] of Object.entries(configs)) {
+    const l = layoutOf(c);
+    const flat = flatten(l, initParams(c, 1));
+    const p = toTensors(l, flat);
+    const r: Record<string, number> = { params: countParams(c) };
+    for (const size of quick ? [64] : [64, 256]) {
+      const x = tf.randomNormal([1, size, size, 3]) as tf.Tensor4D;
+      const sec = timeIt(() => tf.tidy(() => unetForward(c, p, x, [500]).dataSync()), size === 256 ? 1 : 3);
+      r[`forward${size}_evalsPerSec`] = 1 / sec;
+      r[`forward${size}_GFLOPs`] = convFlops(c, size, size) / sec / 1e9;
+      x.dispose();
+    }
+    const batch = 8;
+    const crop = 32;
+    const x0 = new Float32Array(batch * crop * crop * 3).map((_, i) => Math.sin(i) * 0.5);
+    const sec = timeIt(() => lossAndGrads(c, l, flat, sch, { x0, n: batch, crop, seed: 1, step: 0, firstItem: 0 }), 2);
+    r.train32_imagesPerSec = batch / sec;
+    r.train32_GFLOPs = (3 * batch * convFlops(c, crop, crop)) / sec / 1e9;
+    tf.dispose([...p.values()]);
+    results[name] = r;
+    console.error(name, JSON.stringify(r));
+  }
+  console.log(JSON.stringify(results, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

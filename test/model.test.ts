@@ -1,0 +1,104 @@
+import test from 'ava';
+import { initBackend } from '../src/model/backend.js';
+import { TINY_UNET, initParams, countParams, unetForward, type UNetConfig } from '../src/model/unet.js';
+import { layoutOf, flatten, toTensors } from '../src/model/flat-params.js';
+import { lossAndGrads } from '../src/model/train-step.js';
+import { newAdam, adamUpdate } from '../src/model/adam.js';
+import { NoiseSchedule, DDPM_LINEAR } from '../src/model/schedule.js';
+import { boundOf, type EpsPredictor } from '../src/model/bound.js';
+import { gaussianKl, posteriorCoefs } from '../src/model/diffusion.js';
+import { serializeModel, parseModel, modelHash } from '../src/model/model-file.js';
+import { PhiloxStream } from '../src/bitstream/philox.js';
+import { tf } from '../src/model/backend.js';
+
+test.before(async () => {
+  await initBackend('wasm');
+});
+
+const sch = new NoiseSchedule(DDPM_LINEAR);
+
+test('linear schedule: ᾱ_T tiny, L_T ≈ 1e-5 bits/dim', (t) => {
+  t.true(sch.alphaBar[1000] < 1e-4 && sch.alphaBar[1000] > 1e-5);
+  const kl = gaussianKl(Math.sqrt(sch.alphaBar[1000]) * 1, 1 - sch.alphaBar[1000], 0, 1) / Math.LN2;
+  t.true(kl < 1e-4, `L_T = ${kl}`);
+  const pc = posteriorCoefs(sch, 999, 1000);
+  t.true(Math.abs(pc.variance - ((1 - sch.alphaBar[999]) / (1 - sch.alphaBar[1000])) * 0.02) < 1e-12);
+  const cos = new NoiseSchedule({ kind: 'cosine', T: 1000 });
+  t.true(cos.alphaBar[500] > 0.4 && cos.alphaBar[500] < 0.6);
+  t.deepEqual(sch.respace(4), [1000, 667, 334, 1]);
+});
+
+test('UNet runs on any multiple of its downsampling factor and starts as a zero predictor', (t) => {
+  const c = TINY_UNET;
+  const l = layoutOf(c);
+  const p = toTensors(l, flatten(l, initParams(c, 3)));
+  for (const [h, w] of [[8, 8], [16, 24]]) {
+    const y = tf.tidy(() => unetForward(c, p, tf.randomNormal([2, h, w, 3]) as tf.Tensor4D, [1, 500]).arraySync() as number[][][][]);
+    t.deepEqual([y.length, y[0].length, y[0][0].length, y[0][0][0].length], [2, h, w, 3]);
+  }
+  t.true(countParams(c) > 1000);
+  tf.dispose([...p.values()]);
+});
+
+test('a few training steps on a tiny synthetic set reduce the loss', (t) => {
+  const c: UNetConfig = { ...TINY_UNET, base: 8 };
+  const l = layoutOf(c);
+  const flat = flatten(l, initParams(c, 1));
+  const adam = newAdam(l.total);
+  // smooth synthetic images: a per-image colour ramp (very predictable → learnable)
+  const n = 8;
+  const crop = 8;
+  const x0 = new Float32Array(n * crop * crop * 3);
+  for (let i = 0; i < n; i++) for (let y = 0; y < crop; y++) for (let x = 0; x < crop; x++) for (let ch = 0; ch < 3; ch++) x0[((i * crop + y) * crop + x) * 3 + ch] = Math.max(-1, Math.min(1, ((x + y) / 8 - 1) * (ch === i % 3 ? 1 : -0.5)));
+  const lossAt = (step: number) => lossAndGrads(c, l, flat, sch, { x0, n, crop, seed: 99, step, firstItem: 0 }).loss;
+  const before = [0, 1, 2, 3].map(lossAt).reduce((a, b) => a + b) / 4;
+  for (let s = 0; s < 60; s++) {
+    const { grads } = lossAndGrads(c, l, flat, sch, { x0, n, crop, seed: 7, step: s, firstItem: 0 });
+    adamUpdate(flat, grads, adam, 3e-3);
+  }
+  const after = [0, 1, 2, 3].map(lossAt).reduce((a, b) => a + b) / 4;
+  t.true(after < 0.8 * before, `loss ${before} → ${after}`);
+});
+
+test('bound matches the closed form for Gaussian data with the optimal denoiser', (t) => {
+  // x_0 ~ N(0, s²) per dimension. The optimal ε predictor is linear and the analytic variance is
+  // exact, so Σ_k KL = I(x_0; x_{t_1}) − I(x_0; x_T), with I(x_0; x_t) = ½ ln(1 + ᾱ_t s² / (1 − ᾱ_t)).
+  const s2 = 0.04; // small enough that clipping x̂_0 to [-1, 1] never matters
+  const n = 64;
+  const D = 48;
+  const x0 = new Float64Array(n * D);
+  new PhiloxStream([5, 5], [0, 0, 0]).normals(x0);
+  for (let i = 0; i < x0.length; i++) x0[i] *= Math.sqrt(s2);
+  const predict: EpsPredictor = (xt, _nb, tt) => {
+    const ab = sch.alphaBar[tt];
+    const k = Math.sqrt(1 - ab) / (ab * s2 + 1 - ab);
+    return Float64Array.from(xt, (v) => k * v);
+  };
+  const gamma = (tt: number) => {
+    const ab = sch.alphaBar[tt];
+    return (1 - ab) / (ab * s2 + 1 - ab); // E‖E[ε|x_t]‖²/D
+  };
+  const steps = [1000, 700, 400, 200, 100, 50, 20, 10];
+  // bound with an extra final step to t=5 then L_0 ignored: compare the KL sum only
+  const r = boundOf(predict, sch, x0, null, n, D, [...steps, 5], { variance: 'analytic', gamma, seed: 3, batch: 64 });
+  const klBits = r.perStep.slice(0, steps.length).reduce((a, b) => a + b, 0);
+  const I = (tt: number) => 0.5 * Math.log(1 + (sch.alphaBar[tt] * s2) / (1 - sch.alphaBar[tt]));
+  const expected = (I(5) - I(1000)) / Math.LN2;
+  t.true(Math.abs(klBits - expected) < 0.03 * expected, `KL sum ${klBits} vs closed form ${expected}`);
+  // the upper variance gives a looser (larger) bound at this coarse schedule
+  const ru = boundOf(predict, sch, x0, null, n, D, [...steps, 5], { variance: 'upper', seed: 3, batch: 64 });
+  t.true(ru.perStep.slice(0, steps.length).reduce((a, b) => a + b, 0) > klBits);
+});
+
+test('model files round-trip; hash is stable; corruption is a clear error', (t) => {
+  const c = TINY_UNET;
+  const m = { id: 'tiny', config: { unet: c, schedule: DDPM_LINEAR }, gammaT: [1, 1000], gamma: [0.5, 1], weights: initParams(c, 2), info: { note: 'x' } };
+  const bytes = serializeModel(m);
+  const back = parseModel(bytes);
+  t.is(back.sha256, modelHash(m));
+  t.is(back.sha256, parseModel(serializeModel({ ...m, info: { other: 1 } })).sha256, 'metadata does not change identity');
+  const bad = bytes.slice();
+  bad[bad.length - 100] ^= 0xff;
+  t.throws(() => parseModel(bad), { message: /hash mismatch|not a ddpm-codec model|wrong size/ });
+  t.throws(() => parseModel(new Uint8Array([1, 2, 3])), { message: /not a ddpm-codec model/ });
+});
