@@ -40,8 +40,8 @@ export interface ContainerHeader {
   /** model identity: the decoder refuses a model whose hash differs */
   model: { id: string; sha256: string };
   image: ImageGeometry;
-  /** codec parameters (schedule, channel, seeds...), validated by the codec layer */
-  codec: Record<string, unknown>;
+  /** codec parameters (steps, channel, seeds...), serialised and validated by the codec layer */
+  codec: unknown;
 }
 
 export interface Chunk {
@@ -82,18 +82,21 @@ export function validateGeometry(g: unknown): ImageGeometry {
 function validateHeader(h: unknown): ContainerHeader {
   const o = h as Partial<ContainerHeader> | null;
   if (!o || typeof o !== 'object') throw new DdpmError('CORRUPT', 'header is not a map');
-  const m = o.model;
-  if (!m || typeof m.id !== 'string' || typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) {
+  const m = o.model as { id?: unknown; sha256?: unknown } | undefined;
+  if (m && m.sha256 instanceof Uint8Array && m.sha256.length === 32) m.sha256 = Buffer.from(m.sha256).toString('hex');
+  if (!m || typeof m.id !== 'string' || m.id.length > 256 || typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) {
     throw new DdpmError('CORRUPT', 'header: model id / sha256 missing or malformed');
   }
   const image = validateGeometry(o.image);
-  if (!o.codec || typeof o.codec !== 'object' || Array.isArray(o.codec)) throw new DdpmError('CORRUPT', 'header: codec parameters missing');
+  if (!o.codec || typeof o.codec !== 'object') throw new DdpmError('CORRUPT', 'header: codec parameters missing');
   return { model: { id: m.id, sha256: m.sha256 }, image, codec: o.codec };
 }
 
 export function writeHeader(header: ContainerHeader): Uint8Array {
   validateHeader(header);
-  const body = pack(header) as Uint8Array;
+  // compact positional form; the weights hash travels as 32 raw bytes
+  const { model, image, codec } = header;
+  const body = pack([model.id, Buffer.from(model.sha256, 'hex'), image.width, image.height, image.channels, codec]) as Uint8Array;
   if (body.length > MAX_HEADER_BYTES) throw new DdpmError('LIMIT_EXCEEDED', 'header too large');
   const out = new Uint8Array(PRELUDE + body.length + 4);
   const view = new DataView(out.buffer);
@@ -155,7 +158,9 @@ export function readHeader(bytes: Uint8Array): { version: number; header: Contai
   } catch (e) {
     throw new DdpmError('CORRUPT', `header does not parse: ${(e as Error).message}`);
   }
-  return { version, header: validateHeader(raw), end };
+  if (!Array.isArray(raw) || raw.length !== 6) throw new DdpmError('CORRUPT', 'header is not a 6-element list');
+  const [id, sha256, width, height, channels, codec] = raw as unknown[];
+  return { version, header: validateHeader({ model: { id, sha256 }, image: { width, height, channels }, codec }), end };
 }
 
 /**

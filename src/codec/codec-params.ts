@@ -1,0 +1,55 @@
+/** The codec parameters stored in a .ddpm header, and their validation (untrusted input). */
+import { DdpmError } from '../bitstream/errors.js';
+
+export const CODEC_VERSION = 1;
+export const CHUNK_STEP = 1; // one diffusion step (universal quantisation)
+export const CHUNK_X0 = 2; // the final lossless x_0 chunk
+export const MAX_STEPS = 1000;
+
+export interface CodecParams {
+  version: number;
+  /** coding timesteps, descending; steps[0] = T (x_T comes from the seed, costs nothing) */
+  steps: number[];
+  channel: 'uq';
+  seed: [number, number];
+  snapBits: number;
+  /** padded size the network runs at */
+  paddedWidth: number;
+  paddedHeight: number;
+  /** per coded step: the ideal KL(q‖p) bits, as measured by the encoder */
+  idealBits: number[];
+}
+
+const CHANNELS = ['uq'] as const;
+
+/** Positional form in the header (compact: a 64x64 image should not pay for key names). */
+export function packCodecParams(p: CodecParams): unknown[] {
+  return [p.version, p.steps, CHANNELS.indexOf(p.channel), p.seed, p.snapBits, p.paddedWidth, p.paddedHeight, p.idealBits];
+}
+
+export function validateCodecParams(raw: unknown, image: { width: number; height: number }, T: number): CodecParams {
+  if (!Array.isArray(raw) || raw.length < 8) throw new DdpmError('CORRUPT', 'header: codec parameters malformed');
+  if (raw[0] !== CODEC_VERSION) throw new DdpmError('UNSUPPORTED_VERSION', `codec version ${String(raw[0])} is not supported by this build (reads ${CODEC_VERSION})`);
+  const p: CodecParams = {
+    version: raw[0] as number,
+    steps: raw[1] as number[],
+    channel: CHANNELS[raw[2] as number],
+    seed: raw[3] as [number, number],
+    snapBits: raw[4] as number,
+    paddedWidth: raw[5] as number,
+    paddedHeight: raw[6] as number,
+    idealBits: raw[7] as number[],
+  };
+  const bad = (what: string) => new DdpmError('CORRUPT', `header: ${what}`);
+  if (p.channel !== 'uq') throw bad(`unknown channel ${String(p.channel)}`);
+  if (!Array.isArray(p.steps) || p.steps.length < 1 || p.steps.length > MAX_STEPS) throw bad('coding steps missing or too many');
+  for (let i = 0; i < p.steps.length; i++) {
+    if (!Number.isInteger(p.steps[i]) || p.steps[i] < 1 || (i > 0 && p.steps[i] >= p.steps[i - 1])) throw bad('coding steps must be descending positive integers');
+  }
+  if (p.steps[0] !== T) throw bad(`coding steps must start at the model's T = ${T}`);
+  if (!Array.isArray(p.seed) || p.seed.length !== 2 || !p.seed.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32)) throw bad('seed malformed');
+  if (!Number.isInteger(p.paddedWidth) || !Number.isInteger(p.paddedHeight) || p.paddedWidth < image.width || p.paddedHeight < image.height || p.paddedWidth > image.width + 64 || p.paddedHeight > image.height + 64) throw bad('padding malformed');
+  if (p.snapBits !== 16) throw bad(`snap grid 2^-${String(p.snapBits)} is not supported`);
+  if (!Array.isArray(p.idealBits) || p.idealBits.length > MAX_STEPS || !p.idealBits.every((b) => typeof b === 'number')) throw bad('ideal bits malformed');
+  return p;
+}

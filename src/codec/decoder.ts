@@ -1,0 +1,109 @@
+/**
+ * The progressive decoder (DDPM Algorithm 4). It replays the encoder's state from the shared seed,
+ * checks each chunk's expected-state checksum before using it (a different model, backend or build
+ * stops with a clear error instead of producing garbage), and can stop after any chunk.
+ */
+import { readContainer, type ParsedContainer, type Chunk } from '../bitstream/container.js';
+import { DdpmError } from '../bitstream/errors.js';
+import { Denoiser } from './denoiser.js';
+import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
+import { uqDecode } from './uq-channel.js';
+import { x0Decode } from './x0-coder.js';
+import { makeLayout, meansForSamples, stateToImage, type Layout } from './layout.js';
+import { validateCodecParams, CHUNK_STEP, CHUNK_X0, type CodecParams } from './codec-params.js';
+import { reconstruct, type ReconOptions } from './reconstruct.js';
+import { unetFactor } from './encoder.js';
+import type { RawImage } from './image-io.js';
+
+export interface DecoderView {
+  /** chunks applied so far */
+  chunks: number;
+  /** the timestep of the current state (0 once x_0 is decoded) */
+  t: number;
+  lossless: boolean;
+}
+
+/** Incremental decoder: feed chunks in order, ask for a reconstruction at any point. */
+export class ProgressiveDecoder {
+  readonly params: CodecParams;
+  readonly layout: Layout;
+  private readonly den: Denoiser;
+  private x: Float64Array;
+  private eps: Float64Array | null = null;
+  private k = 0;
+  private t: number;
+  private final: RawImage | null = null;
+  applied = 0;
+
+  constructor(parsed: Pick<ParsedContainer, 'header'>, den: Denoiser) {
+    const { header } = parsed;
+    if (header.model.sha256 !== den.model.sha256) {
+      throw new DdpmError('MODEL_MISMATCH', `this file was encoded with model "${header.model.id}" (sha256 ${header.model.sha256.slice(0, 12)}…), not the loaded model "${den.model.id}" (${den.model.sha256.slice(0, 12)}…)`);
+    }
+    this.params = validateCodecParams(header.codec, header.image, den.schedule.T);
+    this.den = den;
+    this.layout = makeLayout(header.image.width, header.image.height, header.image.channels, unetFactor(den));
+    if (this.layout.paddedWidth !== this.params.paddedWidth || this.layout.paddedHeight !== this.params.paddedHeight) throw new DdpmError('MODEL_MISMATCH', 'padding differs: the model has another downsampling factor');
+    this.x = initialState(this.params.seed, this.layout.n);
+    this.t = this.params.steps[0];
+  }
+
+  get view(): DecoderView {
+    return { chunks: this.applied, t: this.final ? 0 : this.t, lossless: this.final !== null };
+  }
+
+  private currentEps(): Float64Array {
+    if (!this.eps) this.eps = this.den.eps(this.x, this.layout.paddedHeight, this.layout.paddedWidth, this.t);
+    return this.eps;
+  }
+
+  apply(c: Chunk): void {
+    if (this.final) throw new DdpmError('CORRUPT', 'chunk after the lossless end of the stream');
+    if (c.index !== this.k) throw new DdpmError('CORRUPT', `chunk for step ${c.index} where step ${this.k} was expected`);
+    const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
+    if (c.kind === CHUNK_STEP) {
+      if (this.k + 1 >= this.params.steps.length) throw new DdpmError('CORRUPT', 'more step chunks than coding steps');
+      const s = this.params.steps[this.k + 1];
+      const g = stepGeometry(this.den.schedule, this.t, s);
+      const muP = modelMean(g, this.x, x0hat);
+      if (stateChecksum(muP) !== c.state) throw desync(this.k);
+      this.x = uqDecode(g, muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, c.payload);
+      this.eps = null;
+      this.t = s;
+      this.k++;
+    } else if (c.kind === CHUNK_X0) {
+      if (stateChecksum(x0hat) !== c.state) throw desync(this.k);
+      const data = x0Decode(c.payload, meansForSamples(x0hat, this.layout));
+      this.final = { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
+    } else throw new DdpmError('CORRUPT', `unknown chunk kind ${c.kind}`);
+    this.applied++;
+  }
+
+  /** The image at the current point: exact once the lossless chunk is in. */
+  image(o: ReconOptions = { mode: 'mean' }): RawImage {
+    if (this.final) return this.final;
+    const eps = o.mode === 'mean' ? this.currentEps() : undefined;
+    const x0 = reconstruct(this.den, this.x, this.t, this.layout.paddedHeight, this.layout.paddedWidth, o, eps ?? this.currentEps());
+    return stateToImage(x0, this.layout);
+  }
+}
+
+function desync(k: number): DdpmError {
+  return new DdpmError('DESYNC', `cannot decode with this model/backend: decoder state differs from the encoder's at step ${k} (different model weights, TensorFlow.js backend or build)`);
+}
+
+export interface DecodeLimits {
+  /** apply at most this many chunks */
+  maxChunks?: number;
+}
+
+export function decodeBytes(bytes: Uint8Array, den: Denoiser, limits: DecodeLimits = {}, recon: ReconOptions = { mode: 'mean' }, onChunk?: (d: ProgressiveDecoder) => void): { image: RawImage; decoder: ProgressiveDecoder; parsed: ParsedContainer } {
+  const parsed = readContainer(bytes, { allowPartialTail: true });
+  const d = new ProgressiveDecoder(parsed, den);
+  const n = Math.min(parsed.chunks.length, limits.maxChunks ?? Infinity);
+  for (let i = 0; i < n; i++) {
+    d.apply(parsed.chunks[i]);
+    onChunk?.(d);
+  }
+  return { image: d.image(recon), decoder: d, parsed };
+}

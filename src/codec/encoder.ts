@@ -1,0 +1,117 @@
+/**
+ * The progressive encoder (DDPM Algorithm 3 over a universal-quantisation channel).
+ *
+ * Both sides start from x_T drawn from the file seed. For each coding step t → s the encoder sends
+ * a sample of q(x_s | x_t, x_0) coded against p_θ(x_s | x_t); after each step it also prices the
+ * lossless ending (every sample under the discretised Gaussian given the current state) and keeps
+ * the cheapest switching point: the stream ends with the diffusion steps up to there, then x_0.
+ */
+import { type Chunk, type ContainerHeader, writeContainer } from '../bitstream/container.js';
+import { DdpmError } from '../bitstream/errors.js';
+import { gaussianKl } from '../model/diffusion.js';
+import { Denoiser, SNAP_BITS } from './denoiser.js';
+import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
+import { uqEncode } from './uq-channel.js';
+import { x0Encode } from './x0-coder.js';
+import { makeLayout, imageToState, meansForSamples } from './layout.js';
+import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
+import { CODEC_VERSION, CHUNK_STEP, CHUNK_X0, type CodecParams, packCodecParams } from './codec-params.js';
+import type { RawImage } from './image-io.js';
+
+export interface EncodeOptions {
+  /** explicit descending timesteps starting at T, or a number of log-SNR-spaced steps */
+  steps?: number[] | number;
+  seed?: [number, number];
+  /** end the diffusion steps where coding x_0 from there is cheapest (default true) */
+  earlyLossless?: boolean;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EncodeResult {
+  bytes: Uint8Array;
+  params: CodecParams;
+  /** diffusion steps kept before the lossless chunk */
+  stepsKept: number;
+  networkEvals: number;
+}
+
+export function unetFactor(den: Denoiser): number {
+  return 2 ** (den.model.config.unet.mults.length - 1);
+}
+
+export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodeResult {
+  const sch = den.schedule;
+  const steps = Array.isArray(o.steps) ? o.steps : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
+  if (steps[0] !== sch.T) throw new DdpmError('BAD_ARGUMENT', `coding steps must start at T = ${sch.T}`);
+  const seed = o.seed ?? [0x6464706d, 1];
+  const l = makeLayout(img.width, img.height, img.channels, unetFactor(den));
+  const x0 = imageToState(img, l);
+  const evals0 = den.evals;
+  const samples = img.data;
+  let x = initialState(seed, l.n);
+  let eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[0]);
+  const stepChunks: Chunk[] = [];
+  const ideal: number[] = [];
+  const endings: Chunk[] = [];
+  const K = steps.length;
+  for (let k = 0; k < K; k++) {
+    const t = steps[k];
+    const x0hat = predictX0(sch, t, x, eps);
+    endings.push({ kind: CHUNK_X0, index: k, state: stateChecksum(x0hat), payload: x0Encode(samples, meansForSamples(x0hat, l)) });
+    if (k === K - 1) break;
+    const g = stepGeometry(sch, t, steps[k + 1]);
+    const muP = modelMean(g, x, x0hat);
+    const muQ = modelMean(g, x, x0);
+    const { payload, next } = uqEncode(g, muP, muQ, ditherIndices(seed, k, l.n), l.coded);
+    stepChunks.push({ kind: CHUNK_STEP, index: k, state: stateChecksum(muP), payload });
+    // ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the measured
+    // error variance of its mean (the same adaptation the channel's side information makes)
+    let kl = 0;
+    let err = 0;
+    let cnt = 0;
+    for (let i = 0; i < l.n; i++) {
+      if (!l.coded[i]) continue;
+      const d = muQ[i] - muP[i];
+      err += d * d;
+      cnt++;
+    }
+    const vp = g.variance + err / Math.max(1, cnt);
+    for (let i = 0; i < l.n; i++) if (l.coded[i]) kl += gaussianKl(muQ[i], g.variance, muP[i], vp);
+    ideal.push(kl / Math.LN2);
+    x = next;
+    eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[k + 1]);
+    o.onProgress?.(k + 1, K);
+  }
+  // cheapest switching point to the lossless ending
+  let best = endings.length - 1;
+  if (o.earlyLossless !== false) {
+    let acc = 0;
+    let bestCost = Infinity;
+    for (let k = 0; k < endings.length; k++) {
+      const cost = acc + endings[k].payload.length;
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = k;
+      }
+      if (k < stepChunks.length) acc += stepChunks[k].payload.length;
+    }
+  }
+  const params: CodecParams = {
+    version: CODEC_VERSION,
+    steps,
+    channel: 'uq',
+    seed,
+    snapBits: SNAP_BITS,
+    paddedWidth: l.paddedWidth,
+    paddedHeight: l.paddedHeight,
+    idealBits: ideal.slice(0, best).map((b) => Math.round(b)),
+  };
+  const header: ContainerHeader = {
+    model: { id: den.model.id, sha256: den.model.sha256 },
+    image: { width: img.width, height: img.height, channels: img.channels },
+    codec: packCodecParams(params),
+  };
+  const bytes = writeContainer(header, [...stepChunks.slice(0, best), endings[best]]);
+  o.onProgress?.(K, K);
+  return { bytes, params, stepsKept: best, networkEvals: den.evals - evals0 };
+}

@@ -1,0 +1,63 @@
+/**
+ * Reconstructions of x_0 from the decoder's current state x_t:
+ *  - mean:   x̂_0 from one network evaluation (DDPM eq. 15);
+ *  - flow:   deterministic DDIM (probability-flow) integration from t to 0;
+ *  - sample: ancestral sampling of the remaining steps with a seed (a plausible image, not the mean).
+ */
+import { Denoiser } from './denoiser.js';
+import { predictX0, stepGeometry, modelMean } from './step-math.js';
+import { PhiloxStream } from '../bitstream/philox.js';
+import { DdpmError } from '../bitstream/errors.js';
+
+export type ReconMode = 'mean' | 'flow' | 'sample';
+export const RECON_MODES: readonly ReconMode[] = ['mean', 'flow', 'sample'];
+
+export interface ReconOptions {
+  mode: ReconMode;
+  /** sub-steps for flow/sample (default 20) */
+  steps?: number;
+  seed?: number;
+}
+
+/** Timesteps from t down to 0 for the remaining integration. */
+function subSteps(t: number, n: number): number[] {
+  const k = Math.max(1, Math.min(n, t));
+  const out: number[] = [];
+  for (let i = 0; i <= k; i++) out.push(Math.round(t - (t * i) / k));
+  return [...new Set(out)];
+}
+
+/** x̂_0 estimate in [-1, 1] over the state. `eps` at (x, t) may be passed if already computed. */
+export function reconstruct(den: Denoiser, x: Float64Array, t: number, h: number, w: number, o: ReconOptions, eps?: Float64Array): Float64Array {
+  const sch = den.schedule;
+  if (t === 0) return x;
+  const e0 = eps ?? den.eps(x, h, w, t);
+  if (o.mode === 'mean') return predictX0(sch, t, x, e0);
+  if (o.mode !== 'flow' && o.mode !== 'sample') throw new DdpmError('BAD_ARGUMENT', `unknown reconstruction ${String(o.mode)}`);
+  const ts = subSteps(t, o.steps ?? 20);
+  let cur = x;
+  let e = e0;
+  const z = new Float64Array(x.length);
+  for (let i = 0; i + 1 < ts.length; i++) {
+    const tt = ts[i];
+    const s = ts[i + 1];
+    const x0 = predictX0(sch, tt, cur, e);
+    if (s === 0) return x0;
+    const next = new Float64Array(x.length);
+    if (o.mode === 'flow') {
+      // DDIM, η = 0: x_s = √ᾱ_s x̂_0 + √(1−ᾱ_s) ε̂
+      const a = Math.sqrt(sch.alphaBar[s]);
+      const b = Math.sqrt(1 - sch.alphaBar[s]);
+      for (let j = 0; j < x.length; j++) next[j] = a * x0[j] + b * e[j];
+    } else {
+      const g = stepGeometry(sch, tt, s);
+      const mu = modelMean(g, cur, x0);
+      new PhiloxStream([o.seed ?? 0, 0x53414d50], [tt, s, 0]).normals(z);
+      const sd = Math.sqrt(g.variance);
+      for (let j = 0; j < x.length; j++) next[j] = mu[j] + sd * z[j];
+    }
+    cur = next;
+    e = den.eps(cur, h, w, s);
+  }
+  return predictX0(sch, ts[ts.length - 1] || 1, cur, e);
+}
