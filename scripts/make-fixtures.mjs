@@ -13,4 +13,4 @@ for (const name of ['astronaut', 'chelsea', 'coffee']) {
   await sq().resize(32, 32, { kernel: 'lanczos3' }).png().toFile(`fixtures/${name}-32.png`);
 }
 // an odd-sized greyscale crop for padding / greyscale paths
-await sharp(`${src}/coffee.png`).extract({ left: 200, top: 100, width: 37, height: 29 }).greyscale().png().toFile('fixtures/coffee-grey-37x29.png');
+await sharp(`${src}/coffee.png`).extract({ left: 200, top: 100, width: 37, height: 29 }).toColourspace('b-w').png().toFile('fixtures/coffee-grey-37x29.png');

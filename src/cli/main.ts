@@ -2,9 +2,11 @@
 /** The `ddpm` command. */
 import { DdpmError } from '../bitstream/errors.js';
 import { trainCommand, TRAIN_HELP } from './train-command.js';
+import { encodeCommand, decodeCommand, truncateCommand, infoCommand, CODEC_HELP } from './codec-commands.js';
 
-const HELP = `ddpm — progressive image compression with a diffusion prior
+const HELP = () => `ddpm — progressive image compression with a diffusion prior
 
+${CODEC_HELP}
   ddpm train ...      train a model (ddpm train --help)
 
 Exit status 0 on success; otherwise a one-line message on stderr.`;
@@ -14,11 +16,19 @@ async function main(argv: string[]): Promise<void> {
   switch (cmd) {
     case 'train':
       return trainCommand(rest);
+    case 'encode':
+      return encodeCommand(rest);
+    case 'decode':
+      return decodeCommand(rest);
+    case 'truncate':
+      return truncateCommand(rest);
+    case 'info':
+      return infoCommand(rest);
     case undefined:
     case '-h':
     case '--help':
     case 'help':
-      console.log(HELP + '\n\n' + TRAIN_HELP);
+      console.log(HELP() + '\n\n' + TRAIN_HELP);
       return;
     default:
       throw new DdpmError('BAD_ARGUMENT', `unknown command "${cmd}" (see ddpm --help)`);

@@ -1,0 +1,80 @@
+/** `ddpm encode | decode | truncate | info`. */
+import { parseArgs } from 'node:util';
+import { encode, decode, truncate, inspect, loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
+import { readImage, writeImage } from '../codec/image-io.js';
+import { RECON_MODES, type ReconMode } from '../codec/reconstruct.js';
+import { DdpmError } from '../bitstream/errors.js';
+import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
+
+export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--seed N] [--force]
+  ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon mean|flow|sample] [--model FILE] [--force]
+  ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
+  ddpm info <in.ddpm> [--json]
+
+  The default model is ${DEFAULT_MODEL_PATH.replace(/^.*\/models\//, 'models/')}.`;
+
+const common = {
+  out: { type: 'string', short: 'o' },
+  model: { type: 'string' },
+  force: { type: 'boolean', default: false },
+} as const;
+
+export async function encodeCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' } } });
+  const out = checkOutput(values.out, values.force);
+  const img = await readImage(readInput(positionals[0]));
+  const den = await loadDenoiser(values.model);
+  const seed = num('seed', values.seed, 0, 2 ** 32 - 1, true);
+  const bytes = await encode(img, { model: den, steps: num('steps', values.steps, 1, 1000, true), seed: seed === undefined ? undefined : [0x6464706d, seed], onProgress: progress('encode: step') });
+  writeOutput(out, bytes, values.force);
+  console.error(`${out}: ${bytes.length} bytes, ${((bytes.length * 8) / (img.width * img.height)).toFixed(3)} bpp (${img.width}x${img.height}, ${img.channels === 1 ? 'grey' : 'RGB'})`);
+}
+
+export async function decodeCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...common, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' }, recon: { type: 'string', default: 'mean' }, 'recon-steps': { type: 'string' }, 'recon-seed': { type: 'string' } },
+  });
+  const out = checkOutput(values.out, values.force);
+  if (!RECON_MODES.includes(values.recon as ReconMode)) throw new DdpmError('BAD_ARGUMENT', `--recon must be one of ${RECON_MODES.join(', ')}`);
+  const bytes = readInput(positionals[0]);
+  const den = await loadDenoiser(values.model);
+  const img = await decode(bytes, {
+    model: den,
+    bpp: num('bpp', values.bpp, 0, 1e6),
+    bytes: num('bytes', values.bytes, 0, 2 ** 53, true),
+    step: num('step', values.step, 0, 1e6, true),
+    recon: { mode: values.recon as ReconMode, steps: num('recon-steps', values['recon-steps'], 1, 1000, true), seed: num('recon-seed', values['recon-seed'], 0, 2 ** 32 - 1, true) },
+    onProgress: progress('decode: chunk'),
+  });
+  await writeImage(img, out);
+}
+
+export async function truncateCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: common.out, force: common.force, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' } } });
+  const out = checkOutput(values.out, values.force);
+  if (values.bpp === undefined && values.bytes === undefined && values.step === undefined) throw new DdpmError('BAD_ARGUMENT', 'truncate needs --bpp, --bytes or --step');
+  const bytes = readInput(positionals[0]);
+  const cut = truncate(bytes, { bpp: num('bpp', values.bpp, 0, 1e6), bytes: num('bytes', values.bytes, 0, 2 ** 53, true), step: num('step', values.step, 0, 1e6, true) });
+  writeOutput(out, cut, values.force);
+  console.error(`${out}: ${cut.length} of ${bytes.length} bytes`);
+}
+
+export async function infoCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+  const info = inspect(readInput(positionals[0]));
+  if (values.json) {
+    console.log(JSON.stringify(info, null, 2));
+    return;
+  }
+  const { image, model } = info;
+  console.log(`image ${image.width}x${image.height} ${image.channels === 1 ? 'grey' : 'RGB'}; model ${model.id} (sha256 ${model.sha256.slice(0, 16)}…); channel ${info.channel}`);
+  console.log(`coding steps: ${info.steps.join(' ')}`);
+  console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; ${info.partialTailBytes} bytes of a cut chunk ignored` : ''}`);
+  console.log('chunk  kind  t→s        bytes  cumulative    bpp   ideal bytes');
+  info.chunks.forEach((c, i) => {
+    const ts = c.kind === 'step' ? `${c.t}→${c.s}` : `${c.t}→x0`;
+    console.log(`${String(i).padStart(5)}  ${c.kind.padEnd(4)}  ${ts.padEnd(9)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}  ${c.idealBits === null ? '' : (c.idealBits / 8).toFixed(0).padStart(10)}`);
+  });
+}

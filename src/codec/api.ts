@@ -1,0 +1,159 @@
+/**
+ * The library interface: encode, decode (at a byte budget, bitrate or step), decodeProgressive
+ * (from an async stream of bytes, a preview after every step), inspect and truncate.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { readHeader, readContainer, truncateContainer, concatBytes } from '../bitstream/container.js';
+import { DdpmError } from '../bitstream/errors.js';
+import { initBackend } from '../model/backend.js';
+import { loadModelFile } from '../model/model-file.js';
+import { Denoiser } from './denoiser.js';
+import { encodeImage, type EncodeOptions } from './encoder.js';
+import { ProgressiveDecoder } from './decoder.js';
+import { readImage, type RawImage } from './image-io.js';
+import { CHUNK_STEP, CHUNK_X0 } from './codec-params.js';
+import type { ReconOptions } from './reconstruct.js';
+
+export type { RawImage, ReconOptions };
+
+/** The model shipped in the package. */
+export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../models/photo-s/model.ddpm-model', import.meta.url));
+
+const denoisers = new Map<string, Denoiser>();
+
+/** Loads (and caches) a model on the deterministic wasm backend. */
+export async function loadDenoiser(path: string = DEFAULT_MODEL_PATH): Promise<Denoiser> {
+  const hit = denoisers.get(path);
+  if (hit) return hit;
+  if (!existsSync(path)) throw new DdpmError('BAD_ARGUMENT', `model file not found: ${path}`);
+  await initBackend('wasm');
+  const d = new Denoiser(loadModelFile(path));
+  denoisers.set(path, d);
+  return d;
+}
+
+export interface CodecOptions {
+  /** model file path or a loaded denoiser (default: the shipped model) */
+  model?: string | Denoiser;
+}
+
+async function denoiserOf(o: CodecOptions): Promise<Denoiser> {
+  return o.model instanceof Denoiser ? o.model : loadDenoiser(o.model);
+}
+
+export async function encode(image: string | Uint8Array | RawImage, options: CodecOptions & EncodeOptions = {}): Promise<Uint8Array> {
+  const img = typeof image === 'string' || image instanceof Uint8Array ? await readImage(image) : image;
+  return encodeImage(img, await denoiserOf(options), options).bytes;
+}
+
+export interface Budget {
+  /** keep at most this many bytes of the file (whole chunks) */
+  bytes?: number;
+  /** keep at most this many bits per pixel (whole chunks) */
+  bpp?: number;
+  /** apply at most this many chunks (diffusion steps; the lossless chunk counts as one) */
+  step?: number;
+}
+
+/** Number of whole chunks a budget allows. */
+export function chunksWithin(bytes: Uint8Array, b: Budget): number {
+  const parsed = readContainer(bytes, { allowPartialTail: true });
+  const { width, height } = parsed.header.image;
+  let limit = Infinity;
+  if (b.bytes !== undefined) limit = Math.min(limit, b.bytes);
+  if (b.bpp !== undefined) limit = Math.min(limit, Math.floor((b.bpp * width * height) / 8));
+  let n = 0;
+  for (let k = 1; k < parsed.offsets.length; k++) if (parsed.offsets[k] <= limit) n = k;
+  if (b.step !== undefined) n = Math.min(n, b.step);
+  return n;
+}
+
+export async function decode(bytes: Uint8Array, options: CodecOptions & Budget & { recon?: ReconOptions; onProgress?: (done: number, total: number) => void } = {}): Promise<RawImage> {
+  const den = await denoiserOf(options);
+  const parsed = readContainer(bytes, { allowPartialTail: true });
+  const d = new ProgressiveDecoder(parsed, den);
+  const n = chunksWithin(bytes, options);
+  for (let i = 0; i < n; i++) {
+    d.apply(parsed.chunks[i]);
+    options.onProgress?.(i + 1, n);
+  }
+  return d.image(options.recon);
+}
+
+/** Decodes from a stream of byte pieces, yielding a preview after every whole chunk. */
+export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, options: CodecOptions & { recon?: ReconOptions } = {}): AsyncGenerator<{ image: RawImage; chunks: number; bytes: number; lossless: boolean }> {
+  const den = await denoiserOf(options);
+  let buf: Uint8Array = new Uint8Array(0);
+  let decoder: ProgressiveDecoder | null = null;
+  let used = 0;
+  for await (const piece of stream) {
+    buf = concatBytes([buf, piece]);
+    let parsed;
+    try {
+      parsed = readContainer(buf, { allowPartialTail: true });
+    } catch (e) {
+      if (e instanceof DdpmError && e.code === 'TRUNCATED') continue; // header not complete yet
+      throw e;
+    }
+    if (!decoder) {
+      decoder = new ProgressiveDecoder(parsed, den);
+      yield { image: decoder.image(options.recon), chunks: 0, bytes: parsed.offsets[0], lossless: false };
+    }
+    while (used < parsed.chunks.length) {
+      decoder.apply(parsed.chunks[used]);
+      used++;
+      yield { image: decoder.image(options.recon), chunks: used, bytes: parsed.offsets[used], lossless: decoder.view.lossless };
+    }
+  }
+  if (!decoder) throw new DdpmError('TRUNCATED', 'stream ended before the .ddpm header was complete');
+}
+
+export interface FileInfo {
+  model: { id: string; sha256: string };
+  image: { width: number; height: number; channels: number };
+  steps: number[];
+  channel: string;
+  headerBytes: number;
+  totalBytes: number;
+  lossless: boolean;
+  partialTailBytes: number;
+  chunks: Array<{ kind: 'step' | 'x0'; index: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null }>;
+}
+
+/** Header fields and a per-chunk table, without a model. */
+export function inspect(bytes: Uint8Array): FileInfo {
+  const parsed = readContainer(bytes, { allowPartialTail: true });
+  const { header } = parsed;
+  const codec = header.codec as unknown[];
+  const steps = (Array.isArray(codec) ? codec[1] : []) as number[];
+  const ideal = (Array.isArray(codec) ? codec[7] : []) as number[];
+  const px = header.image.width * header.image.height;
+  return {
+    model: header.model,
+    image: header.image,
+    steps,
+    channel: 'uq',
+    headerBytes: parsed.offsets[0],
+    totalBytes: bytes.length,
+    lossless: parsed.chunks.some((c) => c.kind === CHUNK_X0),
+    partialTailBytes: parsed.partialTail,
+    chunks: parsed.chunks.map((c, i) => ({
+      kind: c.kind === CHUNK_STEP ? 'step' : 'x0',
+      index: c.index,
+      t: steps[c.index] ?? -1,
+      s: c.kind === CHUNK_STEP ? (steps[c.index + 1] ?? -1) : 0,
+      bytes: parsed.offsets[i + 1] - parsed.offsets[i],
+      cumulativeBytes: parsed.offsets[i + 1],
+      bpp: (parsed.offsets[i + 1] * 8) / px,
+      idealBits: c.kind === CHUNK_STEP ? (ideal[c.index] ?? null) : null,
+    })),
+  };
+}
+
+/** A shorter file: the header plus the chunks the budget allows. */
+export function truncate(bytes: Uint8Array, b: Budget): Uint8Array {
+  readHeader(bytes);
+  const parsed = readContainer(bytes, { allowPartialTail: true });
+  return truncateContainer(bytes, parsed.offsets[chunksWithin(bytes, b)]);
+}

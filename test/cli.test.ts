@@ -1,0 +1,57 @@
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serializeModel } from '../src/model/model-file.js';
+import { tinyModel } from './helpers.js';
+
+const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+const dir = mkdtempSync(join(tmpdir(), 'ddpm-cli-'));
+const model = join(dir, 'tiny.ddpm-model');
+writeFileSync(model, serializeModel(tinyModel(1)));
+
+test('encode → info → truncate → decode, with exit codes and no silent overwrite', (t) => {
+  const out = join(dir, 'a.ddpm');
+  let r = run('encode', 'fixtures/chelsea-32.png', '-o', out, '--model', model, '--steps', '5');
+  t.is(r.status, 0, r.stderr);
+  t.true(existsSync(out));
+  r = run('encode', 'fixtures/chelsea-32.png', '-o', out, '--model', model);
+  t.is(r.status, 2);
+  t.regex(r.stderr, /exists \(use --force/);
+  r = run('info', out, '--json');
+  t.is(r.status, 0);
+  const info = JSON.parse(r.stdout);
+  t.is(info.image.width, 32);
+  t.true(info.lossless);
+  r = run('truncate', out, '-o', join(dir, 'b.ddpm'), '--bytes', String(info.chunks[0].cumulativeBytes));
+  t.is(r.status, 0, r.stderr);
+  t.is(readFileSync(join(dir, 'b.ddpm')).length, info.chunks[0].cumulativeBytes);
+  r = run('decode', join(dir, 'b.ddpm'), '-o', join(dir, 'b.png'), '--model', model);
+  t.is(r.status, 0, r.stderr);
+  r = run('decode', out, '-o', join(dir, 'full.png'), '--model', model, '--recon', 'flow');
+  t.is(r.status, 0, r.stderr);
+  r = run('info', out);
+  t.regex(r.stdout, /lossless to the end/);
+});
+
+test('bad input: one-line message, non-zero exit, nothing written', (t) => {
+  const junk = join(dir, 'junk.ddpm');
+  writeFileSync(junk, 'this is not a ddpm file');
+  for (const args of [
+    ['decode', junk, '-o', join(dir, 'x.png'), '--model', model],
+    ['decode', 'fixtures/chelsea-32.png', '-o', join(dir, 'y.png'), '--model', model],
+    ['encode', 'does-not-exist.png', '-o', join(dir, 'z.ddpm'), '--model', model],
+    ['encode', 'fixtures/chelsea-32.png', '-o', join(dir, 'w.ddpm'), '--model', junk],
+    ['decode', junk, '-o', join(dir, 'v.png'), '--recon', 'magic'],
+    ['frobnicate'],
+  ]) {
+    const r = run(...args);
+    t.not(r.status, 0, args.join(' '));
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.regex(r.stderr, /^ddpm: /);
+  }
+  for (const f of ['x.png', 'y.png', 'z.ddpm', 'w.ddpm', 'v.png']) t.false(existsSync(join(dir, f)));
+});

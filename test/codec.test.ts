@@ -1,0 +1,153 @@
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { initBackend } from '../src/model/backend.js';
+import { Denoiser } from '../src/codec/denoiser.js';
+import { encodeImage } from '../src/codec/encoder.js';
+import { ProgressiveDecoder } from '../src/codec/decoder.js';
+import { readImage } from '../src/codec/image-io.js';
+import { decode, decodeProgressive, inspect, truncate } from '../src/codec/api.js';
+import { readContainer } from '../src/bitstream/container.js';
+import { DdpmError } from '../src/bitstream/errors.js';
+import { tinyModel, psnr, sha } from './helpers.js';
+
+let den: Denoiser;
+test.before(async () => {
+  await initBackend('wasm');
+  den = new Denoiser(tinyModel(1));
+});
+
+const STEPS = [1000, 600, 300, 100, 20, 1];
+
+test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', async (t) => {
+  const img = await readImage('fixtures/coffee-32.png');
+  const { bytes, stepsKept } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  t.is(stepsKept, STEPS.length - 1);
+  const parsed = readContainer(bytes);
+  t.is(parsed.chunks.length, STEPS.length);
+  for (let k = 0; k <= parsed.chunks.length; k++) {
+    const out = await decode(bytes.subarray(0, parsed.offsets[k]), { model: den });
+    t.is(out.width, 32);
+    t.is(out.data.length, img.data.length);
+    if (k === parsed.chunks.length) t.is(sha(out.data), sha(img.data), 'lossless at the end');
+  }
+  // a cut inside a chunk decodes the whole chunks before it
+  const cut = bytes.subarray(0, parsed.offsets[3] + 7);
+  t.is(sha((await decode(cut, { model: den })).data), sha((await decode(bytes.subarray(0, parsed.offsets[3]), { model: den })).data));
+});
+
+test('greyscale odd-sized image: padding recorded and cropped, lossless', async (t) => {
+  const img = await readImage('fixtures/coffee-grey-37x29.png');
+  t.is(img.channels, 1);
+  const { bytes } = encodeImage(img, den, { steps: [1000, 200, 1] });
+  const info = inspect(bytes);
+  t.deepEqual(info.image, { width: 37, height: 29, channels: 1 });
+  const out = await decode(bytes, { model: den });
+  t.is(out.channels, 1);
+  t.is(sha(out.data), sha(img.data));
+});
+
+test('encoding is deterministic; golden bytes', async (t) => {
+  const img = await readImage('fixtures/astronaut-32.png');
+  const a = encodeImage(img, den, { steps: STEPS }).bytes;
+  const b = encodeImage(img, new Denoiser(tinyModel(1)), { steps: STEPS }).bytes;
+  t.is(sha(a), sha(b));
+  t.snapshot({ length: a.length, sha256: sha(a) });
+});
+
+test('encode in one process, decode in another: identical pixels', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ddpm-'));
+  const img = await readImage('fixtures/chelsea-32.png');
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  const file = join(dir, 'a.ddpm');
+  writeFileSync(file, bytes);
+  const cut = readContainer(bytes).offsets[3];
+  const script = `
+    import { initBackend } from '${new URL('../src/model/backend.js', import.meta.url).href}';
+    import { Denoiser } from '${new URL('../src/codec/denoiser.js', import.meta.url).href}';
+    import { decode } from '${new URL('../src/codec/api.js', import.meta.url).href}';
+    import { tinyModel, sha } from '${new URL('./helpers.js', import.meta.url).href}';
+    import { readFileSync } from 'node:fs';
+    await initBackend('wasm');
+    const den = new Denoiser(tinyModel(1));
+    const bytes = new Uint8Array(readFileSync(${JSON.stringify(file)}));
+    const full = await decode(bytes, { model: den });
+    const part = await decode(bytes.subarray(0, ${cut}), { model: den });
+    console.log(JSON.stringify([sha(full.data), sha(part.data)]));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  const [full, part] = JSON.parse(out.trim().split('\n').pop() as string);
+  t.is(full, sha(img.data));
+  t.is(part, sha((await decode(bytes.subarray(0, cut), { model: den })).data));
+});
+
+test('wrong model, desynchronised model and corrupt chunks give clear errors', async (t) => {
+  const img = await readImage('fixtures/coffee-32.png');
+  const { bytes } = encodeImage(img, den, { steps: STEPS });
+  const other = new Denoiser(tinyModel(2, 'other'));
+  await t.throwsAsync(decode(bytes, { model: other }), { instanceOf: DdpmError, message: /encoded with model "tiny"/ });
+  // same hash, different weights (e.g. another backend's numerics): caught by the state checksums
+  const m2 = tinyModel(2);
+  const liar = new Denoiser({ ...m2, sha256: den.model.sha256 });
+  await t.throwsAsync(decode(bytes, { model: liar }), { message: /cannot decode with this model\/backend/ });
+  const bad = bytes.slice();
+  bad[bad.length - 20] ^= 0x10;
+  await t.throwsAsync(decode(bad, { model: den }), { message: /checksum mismatch/ });
+  await t.throwsAsync(decode(new Uint8Array([1, 2, 3]), { model: den }), { message: /not a \.ddpm file/ });
+});
+
+test('truncate keeps whole chunks within the budget; info reports the table', async (t) => {
+  const img = await readImage('fixtures/coffee-32.png');
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  const info = inspect(bytes);
+  t.true(info.lossless);
+  t.is(info.chunks.length, STEPS.length);
+  t.is(info.chunks[info.chunks.length - 1].cumulativeBytes, bytes.length);
+  const budget = info.chunks[2].cumulativeBytes + 3;
+  const cut = truncate(bytes, { bytes: budget });
+  t.is(cut.length, info.chunks[2].cumulativeBytes);
+  t.false(inspect(cut).lossless);
+  t.is(truncate(bytes, { step: 1 }).length, info.chunks[0].cumulativeBytes);
+  t.is(truncate(bytes, { bpp: (info.chunks[1].cumulativeBytes * 8) / (32 * 32) }).length, info.chunks[1].cumulativeBytes);
+});
+
+test('progressive stream API yields a preview per chunk from arbitrary byte pieces', async (t) => {
+  const img = await readImage('fixtures/astronaut-32.png');
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  async function* pieces() {
+    for (let i = 0; i < bytes.length; i += 97) yield bytes.subarray(i, i + 97);
+  }
+  const seen: number[] = [];
+  let last = null;
+  for await (const p of decodeProgressive(pieces(), { model: den })) {
+    seen.push(p.chunks);
+    last = p;
+  }
+  t.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6]);
+  t.true(last?.lossless);
+  t.is(sha(last!.image.data), sha(img.data));
+});
+
+test('reconstruction modes run at an intermediate point', async (t) => {
+  const img = await readImage('fixtures/astronaut-32.png');
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  const parsed = readContainer(bytes);
+  const d = new ProgressiveDecoder(parsed, den);
+  for (let i = 0; i < 3; i++) d.apply(parsed.chunks[i]);
+  for (const mode of ['mean', 'flow', 'sample'] as const) {
+    const a = d.image({ mode, steps: 4, seed: 3 });
+    const b = d.image({ mode, steps: 4, seed: 3 });
+    t.is(sha(a.data), sha(b.data), `${mode} is deterministic`);
+    t.true(Number.isFinite(psnr(a, img)));
+  }
+});
+
+test('unsupported pixel formats are refused with a clear error', async (t) => {
+  const rgba = await sharp({ create: { width: 8, height: 8, channels: 4, background: { r: 1, g: 2, b: 3, alpha: 0.5 } } }).png().toBuffer();
+  await t.throwsAsync(readImage(new Uint8Array(rgba)), { message: /alpha/ });
+  const deep = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 2, b: 3 } } }).toColourspace('rgb16').png().toBuffer();
+  await t.throwsAsync(readImage(new Uint8Array(deep)), { message: /ushort|8-bit/ });
+  await t.throwsAsync(readImage(new Uint8Array([0, 1, 2, 3])), { message: /cannot read image/ });
+});
