@@ -11,7 +11,7 @@ function randn(shape: number[], seed: number): Float32Array {
   return Float32Array.from(x);
 }
 
-test('custom conv2d gradient (wasm) matches the built-in gradient (cpu backend)', async (t) => {
+test.serial('custom conv2d gradient (wasm) matches the built-in gradient (cpu backend)', async (t) => {
   for (const [k, b, h, w, ci, co] of [[3, 2, 8, 6, 3, 5], [1, 3, 4, 4, 4, 2], [3, 1, 5, 5, 2, 2]]) {
     const xs = randn([b, h, w, ci], 1);
     const ws = randn([k, k, ci, co], 2);
@@ -38,5 +38,36 @@ test('custom conv2d gradient (wasm) matches the built-in gradient (cpu backend)'
       }
       t.true(err <= 1e-4 * mag, `k=${k} output ${i}: max err ${err} of ${mag}`);
     }
+  }
+});
+
+test.serial('GroupNorm with closed-form gradient matches the autodiff reference', async (t) => {
+  await initBackend('wasm');
+  const { groupNorm, groupNormReference } = await import('../src/model/layers.js');
+  const [b, h, w, c, g] = [2, 4, 6, 8, 4];
+  const xs = randn([b, h, w, c], 11).map((v, i) => v * (1 + (i % 3)) + (i % 5));
+  const gs = randn([c], 12);
+  const bs = randn([c], 13);
+  const dys = randn([b, h, w, c], 14);
+  const run = (f: typeof groupNorm) =>
+    tf.tidy(() => {
+      const x = tf.tensor4d(xs, [b, h, w, c]);
+      const gm = tf.tensor1d(gs);
+      const bt = tf.tensor1d(bs);
+      const dy = tf.tensor4d(dys, [b, h, w, c]);
+      const fn = (a: tf.Tensor, p: tf.Tensor, q: tf.Tensor) => f(a as tf.Tensor4D, p as tf.Tensor1D, q as tf.Tensor1D, g);
+      const grads = tf.grads(fn)([x, gm, bt], dy);
+      return [fn(x, gm, bt), ...grads].map((a) => Float32Array.from(a.dataSync()));
+    });
+  const ref = run(groupNormReference);
+  const got = run(groupNorm);
+  for (let i = 0; i < ref.length; i++) {
+    let err = 0;
+    let mag = 0;
+    for (let j = 0; j < ref[i].length; j++) {
+      err = Math.max(err, Math.abs(ref[i][j] - got[i][j]));
+      mag = Math.max(mag, Math.abs(ref[i][j]));
+    }
+    t.true(err <= 2e-4 * Math.max(1, mag), `output ${i}: max err ${err} of ${mag}`);
   }
 });

@@ -27,7 +27,7 @@ async function tryImport(name: string): Promise<boolean> {
  * codec records the backend and SIMD flag in every file it writes.
  */
 export async function initBackend(requested: BackendName = 'wasm'): Promise<string> {
-  if (initialised && (requested === 'auto' || requested === initialised)) return initialised;
+  if (initialised && (requested === 'auto' || requested === initialised) && tf.getBackend() === initialised) return initialised;
   let name: string = requested;
   if (requested === 'auto' || requested === 'tensorflow') {
     const ok = (await tryImport('@tensorflow/tfjs-node-gpu')) || (await tryImport('@tensorflow/tfjs-node'));

@@ -49,8 +49,61 @@ export function silu<T extends tf.Tensor>(x: T): T {
   return tf.mul(x, tf.sigmoid(x)) as T;
 }
 
-/** GroupNorm over [B, H, W, C] with `groups` groups, then per-channel affine. */
+/**
+ * GroupNorm over [B, H, W, C] with `groups` groups, then per-channel affine — with a closed-form
+ * custom gradient. Every reduction over H·W is a matrix product with a row of ones ([1, HW] @
+ * [B, HW, C]), which XNNPACK runs fast without the transposes tfjs inserts for reductions over
+ * non-innermost axes; the group reductions then run over tiny [B, G, C/G] tensors.
+ * Backward: dx = rstd · (dx̂ − mean_g(dx̂) − x̂ · mean_g(dx̂ · x̂)), dx̂ = dy · γ.
+ */
 export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps = 1e-5): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  return tf.reshape(groupNormCore(tf.reshape(x, [b, h * w, c]), gamma, beta, groups, eps), [b, h, w, c]) as tf.Tensor4D;
+}
+
+/** Per-(batch, channel) sums over the middle axis: [B, N, C] → [B, 1, C]. */
+function sumOverN(x: tf.Tensor3D): tf.Tensor3D {
+  const n = x.shape[1];
+  return tf.matMul(tf.ones([x.shape[0], 1, n]), x) as tf.Tensor3D;
+}
+
+/** Group means of per-channel sums, broadcast back to channels: [B, 1, C] → [B, 1, C]. */
+function groupMean(s: tf.Tensor3D, groups: number, count: number): tf.Tensor3D {
+  const [b, , c] = s.shape;
+  const g = tf.div(tf.sum(tf.reshape(s, [b, groups, c / groups]), 2, true), count);
+  return tf.reshape(tf.broadcastTo(g, [b, groups, c / groups]), [b, 1, c]) as tf.Tensor3D;
+}
+
+function groupNormCore(x: tf.Tensor3D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps: number): tf.Tensor3D {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, g, bt] = args as [tf.Tensor3D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const [, n, c] = xi.shape;
+    const count = n * (c / groups);
+    const mean = groupMean(sumOverN(xi), groups, count);
+    const meanSq = groupMean(sumOverN(tf.square(xi) as tf.Tensor3D), groups, count);
+    const rstd = tf.rsqrt(tf.add(tf.relu(tf.sub(meanSq, tf.square(mean))), eps)) as tf.Tensor3D;
+    const xhat = tf.mul(tf.sub(xi, mean), rstd) as tf.Tensor3D;
+    save([xhat, rstd, g]);
+    const value = tf.add(tf.mul(xhat, g), bt) as tf.Tensor3D;
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [xh, rs, gm] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
+      const d = dy as tf.Tensor3D;
+      const dxhat = tf.mul(d, gm) as tf.Tensor3D;
+      const m1 = groupMean(sumOverN(dxhat), groups, count);
+      const m2 = groupMean(sumOverN(tf.mul(dxhat, xh) as tf.Tensor3D), groups, count);
+      const dx = tf.mul(rs, tf.sub(tf.sub(dxhat, m1), tf.mul(xh, m2)));
+      const dgamma = tf.reshape(tf.sum(sumOverN(tf.mul(d, xh) as tf.Tensor3D), 0), [c]);
+      const dbeta = tf.reshape(tf.sum(sumOverN(d), 0), [c]);
+      return [dx, dgamma, dbeta];
+    };
+    return { value, gradFunc };
+  });
+  return f(x, gamma, beta) as tf.Tensor3D;
+}
+
+/** Reference GroupNorm from plain ops (autodiff gradient), used by the tests. */
+export function groupNormReference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps = 1e-5): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const xg = tf.reshape(x, [b, h * w, groups, c / groups]);
   const { mean, variance } = tf.moments(xg, [1, 3], true);
