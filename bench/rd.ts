@@ -1,0 +1,184 @@
+/**
+ * Rate–distortion benchmark: our codec at every truncation point of one encode (each
+ * reconstruction mode asked for) against JPEG, progressive JPEG cut at the same byte budgets,
+ * WebP, AVIF, JPEG XL and the lossless codecs, side by side on the same images in one run.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Denoiser } from '../src/codec/denoiser.js';
+import { encodeImage } from '../src/codec/encoder.js';
+import { ProgressiveDecoder } from '../src/codec/decoder.js';
+import { readContainer } from '../src/bitstream/container.js';
+import type { ReconMode } from '../src/codec/reconstruct.js';
+import { psnr, msssim, type Img } from './metrics.js';
+import { bdRate, type RdPoint } from './bd-rate.js';
+import { lossyLadders, progressiveJpeg, lossless, hasCjxl, jpegXl, type Coded } from './baselines.js';
+import { rdSvg, svgToPng, type Series } from './plot.js';
+import { machineInfo } from './machine.js';
+
+export interface RdOptions {
+  images: Array<Img & { name: string }>;
+  label: string;
+  den: Denoiser;
+  steps?: number;
+  recon: ReconMode[];
+  reconSteps?: number;
+  qualities?: number[];
+  jxl?: boolean;
+  onProgress?: (msg: string) => void;
+}
+
+export interface Point extends RdPoint {
+  bytes: number;
+  msssim: number;
+  setting: string;
+}
+
+export interface ImageResult {
+  name: string;
+  width: number;
+  height: number;
+  ours: Record<string, Point[]>;
+  oursDetail: { encodeSeconds: number; decodeSeconds: number; networkEvals: number; headerBytes: number; steps: Array<{ t: number; bytes: number; idealBits: number }>; losslessBytes: number };
+  baselines: Record<string, Point[]>;
+  losslessBpp: Record<string, number>;
+}
+
+function point(orig: Img, dec: Img, bytes: number, setting: string): Point {
+  return { bytes, bpp: (bytes * 8) / (orig.width * orig.height), psnr: psnr(orig, dec), msssim: msssim(orig, dec), setting };
+}
+
+export async function runRd(o: RdOptions): Promise<ImageResult[]> {
+  const results: ImageResult[] = [];
+  for (const img of o.images) {
+    o.onProgress?.(`${o.label} ${img.name}: encoding`);
+    const t0 = performance.now();
+    const enc = encodeImage({ width: img.width, height: img.height, channels: 3, data: img.data }, o.den, { steps: o.steps });
+    const encodeSeconds = (performance.now() - t0) / 1000;
+    const parsed = readContainer(enc.bytes);
+    const ours: Record<string, Point[]> = {};
+    for (const m of o.recon) ours[m] = [];
+    const d = new ProgressiveDecoder(parsed, o.den);
+    const evals0 = o.den.evals;
+    let decodeSeconds = 0;
+    for (let k = 0; k <= parsed.chunks.length; k++) {
+      const t1 = performance.now();
+      if (k > 0) d.apply(parsed.chunks[k - 1]);
+      const meanImg = d.image({ mode: 'mean' });
+      decodeSeconds += (performance.now() - t1) / 1000;
+      for (const m of o.recon) {
+        const dec = m === 'mean' || d.view.lossless ? meanImg : d.image({ mode: m, steps: o.reconSteps ?? 10, seed: 1 });
+        ours[m].push(point(img, dec, parsed.offsets[k], `chunk${k}`));
+      }
+      o.onProgress?.(`${o.label} ${img.name}: decoded ${k}/${parsed.chunks.length}`);
+    }
+    const steps = parsed.chunks.slice(0, -1).map((c, i) => ({ t: enc.params.steps[c.index], bytes: parsed.offsets[i + 1] - parsed.offsets[i], idealBits: enc.params.idealBits[i] ?? 0 }));
+    o.onProgress?.(`${o.label} ${img.name}: baselines`);
+    const ladders = await lossyLadders(img, o.qualities);
+    const baselines: Record<string, Point[]> = {};
+    for (const [name, list] of Object.entries(ladders)) baselines[name] = list.map((c: Coded) => point(img, c.decoded, c.bytes, c.setting));
+    baselines.jpegProgressiveCut = (await progressiveJpeg(img, parsed.offsets.slice(1))).map((c) => point(img, c.decoded, c.bytes, c.setting));
+    const ll = await lossless(img);
+    const losslessBpp: Record<string, number> = { ours: (enc.bytes.length * 8) / (img.width * img.height) };
+    for (const [name, c] of Object.entries(ll)) losslessBpp[name] = (c.bytes * 8) / (img.width * img.height);
+    if (o.jxl) {
+      const j = await jpegXl(img);
+      losslessBpp.jxlLossless = (j.lossless.bytes * 8) / (img.width * img.height);
+      baselines.jxl = j.lossy.map((c) => point(img, c.decoded, c.bytes, c.setting));
+    }
+    results.push({
+      name: img.name,
+      width: img.width,
+      height: img.height,
+      ours,
+      oursDetail: { encodeSeconds, decodeSeconds, networkEvals: o.den.evals - evals0, headerBytes: parsed.offsets[0], steps, losslessBytes: enc.bytes.length },
+      baselines,
+      losslessBpp,
+    });
+  }
+  return results;
+}
+
+const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+
+/** Mean curve over images, point by point (same settings / truncation indices). */
+export function meanCurve(results: ImageResult[], pick: (r: ImageResult) => Point[] | undefined): Array<{ x: number; y: number; ms: number }> {
+  const lists = results.map(pick).filter((l): l is Point[] => !!l && l.length > 0);
+  if (!lists.length) return [];
+  const n = Math.min(...lists.map((l) => l.length));
+  const out = [];
+  for (let i = 0; i < n; i++) out.push({ x: mean(lists.map((l) => l[i].bpp)), y: mean(lists.map((l) => Math.min(l[i].psnr, 99))), ms: mean(lists.map((l) => l[i].msssim)) });
+  return out;
+}
+
+export function summarize(label: string, results: ImageResult[]) {
+  const baselineNames = Object.keys(results[0]?.baselines ?? {});
+  const bd: Record<string, number | null> = {};
+  for (const b of baselineNames) {
+    const vals = results.map((r) => bdRate(r.baselines[b], r.ours.mean.filter((p) => Number.isFinite(p.psnr)))).filter((v): v is number => v !== null);
+    bd[b] = vals.length ? mean(vals) : null;
+  }
+  const lossless: Record<string, number> = {};
+  for (const k of Object.keys(results[0]?.losslessBpp ?? {})) lossless[k] = mean(results.map((r) => r.losslessBpp[k]));
+  const stepsTable = (results[0]?.oursDetail.steps ?? []).map((s, i) => {
+    const bytes = mean(results.map((r) => r.oursDetail.steps[i]?.bytes ?? NaN));
+    const ideal = mean(results.map((r) => (r.oursDetail.steps[i]?.idealBits ?? NaN) / 8));
+    return { t: s.t, bytes, idealBytes: ideal, overheadPct: (100 * (bytes - ideal)) / ideal };
+  });
+  return {
+    label,
+    images: results.map((r) => r.name),
+    bdRateOursVs: bd,
+    losslessBpp: lossless,
+    ours: Object.fromEntries(Object.keys(results[0]?.ours ?? {}).map((m) => [m, meanCurve(results, (r) => r.ours[m])])),
+    baselines: Object.fromEntries(baselineNames.map((b) => [b, meanCurve(results, (r) => r.baselines[b])])),
+    steps: stepsTable,
+    seconds: { encode: mean(results.map((r) => r.oursDetail.encodeSeconds)), decodeAllPrefixes: mean(results.map((r) => r.oursDetail.decodeSeconds)), networkEvalsPerSecond: mean(results.map((r) => r.oursDetail.networkEvals / Math.max(1e-9, r.oursDetail.decodeSeconds))) },
+  };
+}
+
+export type Summary = ReturnType<typeof summarize>;
+
+export function markdown(summaries: Summary[], meta: Record<string, unknown>): string {
+  const lines: string[] = [`# Rate–distortion results`, '', `machine: ${JSON.stringify(meta.machine)}`, `model: ${JSON.stringify(meta.model)}`, ''];
+  for (const s of summaries) {
+    lines.push(`## ${s.label} (${s.images.length} images: ${s.images.join(', ')})`, '');
+    lines.push('| lossless codec | mean bpp |', '|---|---|');
+    for (const [k, v] of Object.entries(s.losslessBpp)) lines.push(`| ${k} | ${v.toFixed(3)} |`);
+    lines.push('', '| BD-rate of ours (mean recon) vs | % (negative = we need fewer bits) |', '|---|---|');
+    for (const [k, v] of Object.entries(s.bdRateOursVs)) lines.push(`| ${k} | ${v === null ? 'n/a (curves do not overlap)' : v.toFixed(1)} |`);
+    for (const [m, curve] of Object.entries(s.ours)) {
+      lines.push('', `Ours, recon ${m}: bpp → PSNR (MS-SSIM) at each truncation point`, '', curve.map((p) => `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB (${p.ms.toFixed(3)})`).join('; '));
+    }
+    lines.push('', '| step t→ | mean bytes | ideal bytes (KL) | overhead |', '|---|---|---|---|');
+    for (const st of s.steps) lines.push(`| ${st.t} | ${st.bytes.toFixed(0)} | ${st.idealBytes.toFixed(0)} | ${st.overheadPct.toFixed(0)}% |`);
+    lines.push('', `encode ${s.seconds.encode.toFixed(2)} s/image, decode of every prefix ${s.seconds.decodeAllPrefixes.toFixed(2)} s/image, ${s.seconds.networkEvalsPerSecond.toFixed(1)} network evals/s`, '');
+  }
+  return lines.join('\n');
+}
+
+export async function writeReports(dir: string, stem: string, summaries: Summary[], meta: Record<string, unknown>, perImage: Record<string, ImageResult[]>): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const files: string[] = [];
+  const json = join(dir, `${stem}.json`);
+  writeFileSync(json, JSON.stringify({ ...meta, summaries, perImage }, (k, v) => (v instanceof Uint8Array ? undefined : v), 1));
+  files.push(json);
+  const md = join(dir, `${stem}.md`);
+  writeFileSync(md, markdown(summaries, meta));
+  files.push(md);
+  for (const s of summaries) {
+    const series: Series[] = [
+      ...Object.entries(s.ours).map(([m, c]) => ({ name: `ours (${m})`, points: c.filter((p) => p.y < 99) })),
+      ...Object.entries(s.baselines).map(([b, c]) => ({ name: b, points: c, dashed: true })),
+    ];
+    const maxX = Math.min(12, Math.max(2, ...Object.values(s.ours).flatMap((c) => c.filter((p) => p.y < 99).map((p) => p.x))));
+    const svg = rdSvg(`${s.label}: PSNR vs bpp (mean over ${s.images.length} images)`, series, 'bits per pixel', 'PSNR (dB)', maxX);
+    const base = join(dir, `${stem}-${s.label.replace(/[^a-z0-9]+/gi, '_')}`);
+    writeFileSync(`${base}.svg`, svg);
+    await svgToPng(svg, `${base}.png`);
+    files.push(`${base}.svg`, `${base}.png`);
+  }
+  return files;
+}
+
+export { machineInfo, hasCjxl };

@@ -1,0 +1,64 @@
+/**
+ * `npm run bench`: rate–distortion and speed of our codec against JPEG, WebP, AVIF, JPEG XL and the
+ * lossless codecs on the dev-eval photos, 64x64 (whole image) and 256x256.
+ *
+ *   npm run bench -- [--images data/eval] [--sizes 64,256] [--limit N] [--model FILE] [--steps K]
+ *                    [--recon mean,flow] [--out bench/results]
+ */
+import { parseArgs } from 'node:util';
+import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
+import { loadEvalImages } from './eval-images.js';
+import { runRd, summarize, writeReports, machineInfo, hasCjxl, type ImageResult, type Summary } from './rd.js';
+import type { ReconMode } from '../src/codec/reconstruct.js';
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string', default: 'data/eval' },
+      sizes: { type: 'string', default: '64,256' },
+      limit: { type: 'string' },
+      model: { type: 'string', default: DEFAULT_MODEL_PATH },
+      steps: { type: 'string' },
+      recon: { type: 'string', default: 'mean,flow' },
+      'recon-256': { type: 'string', default: 'mean' },
+      out: { type: 'string', default: 'bench/results' },
+    },
+  });
+  const den = await loadDenoiser(values.model);
+  const machine = machineInfo();
+  const jxl = hasCjxl();
+  const t0 = Date.now();
+  const sizes = values.sizes.split(',').map(Number);
+  const summaries: Summary[] = [];
+  const perImage: Record<string, ImageResult[]> = {};
+  for (const size of sizes) {
+    const images = await loadEvalImages(values.images, size, values.limit ? Number(values.limit) : Infinity);
+    const label = `${size}x${size}`;
+    let done = 0;
+    const results = await runRd({
+      images,
+      label,
+      den,
+      steps: values.steps ? Number(values.steps) : undefined,
+      recon: (size > 64 ? values['recon-256'] : values.recon).split(',') as ReconMode[],
+      jxl,
+      onProgress: (msg) => {
+        if (msg.endsWith('baselines')) done++;
+        const el = (Date.now() - t0) / 1000;
+        process.stderr.write(`\r[${label} ${done}/${images.length} images, ${el.toFixed(0)}s] ${msg.padEnd(50)}`);
+      },
+    });
+    process.stderr.write('\n');
+    perImage[label] = results;
+    summaries.push(summarize(label, results));
+  }
+  const meta = { machine, model: { id: den.model.id, sha256: den.model.sha256, info: den.model.info.steps }, jxl: jxl ? 'cjxl (libjxl-tools)' : 'not installed: skipped (apt-get install libjxl-tools)' };
+  const stem = `${String(machine.date).slice(0, 10)}-${machine.commit}`;
+  const files = await writeReports(values.out, stem, summaries, meta, perImage);
+  console.log(files.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

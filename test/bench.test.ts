@@ -1,0 +1,42 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initBackend } from '../src/model/backend.js';
+import { Denoiser } from '../src/codec/denoiser.js';
+import { readImage } from '../src/codec/image-io.js';
+import { runRd, summarize, writeReports } from '../bench/rd.js';
+import { bdRate } from '../bench/bd-rate.js';
+import { psnr, msssim } from '../bench/metrics.js';
+import { tinyModel } from './helpers.js';
+
+test('benchmark harness smoke run: one small image, a tiny model, every output written', async (t) => {
+  await initBackend('wasm');
+  const den = new Denoiser(tinyModel(1));
+  const img = await readImage('fixtures/coffee-32.png');
+  const results = await runRd({ images: [{ ...img, name: 'coffee-32' }], label: '32x32', den, steps: 4, recon: ['mean', 'flow'], reconSteps: 2, qualities: [20, 50, 80, 95], jxl: false });
+  t.is(results.length, 1);
+  const r = results[0];
+  t.is(r.ours.mean.length, r.ours.flow.length);
+  t.is(r.ours.mean[r.ours.mean.length - 1].psnr, Infinity, 'the full stream is lossless');
+  for (const k of ['jpeg', 'webp', 'avif', 'jpegProgressiveCut']) t.true(r.baselines[k].length > 0, k);
+  for (const k of ['ours', 'png', 'webpLossless', 'avifLossless']) t.true(r.losslessBpp[k] > 0, k);
+  const s = summarize('32x32', results);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const files = await writeReports(dir, 'smoke', [s], { machine: { test: true }, model: { id: 'tiny' } }, { '32x32': results });
+  for (const f of files) t.true(existsSync(f), f);
+  t.true(JSON.parse(readFileSync(files[0], 'utf8')).summaries[0].losslessBpp.png > 0);
+});
+
+test('metrics and BD-rate behave', (t) => {
+  const a = { width: 16, height: 16, channels: 3, data: new Uint8Array(768).map((_, i) => (i * 7) % 256) };
+  const b = { ...a, data: a.data.map((v) => Math.min(255, v + 2)) };
+  t.is(psnr(a, a), Infinity);
+  t.true(Math.abs(msssim(a, a) - 1) < 1e-9);
+  t.true(psnr(a, b) > 40 && psnr(a, b) < 45);
+  t.true(msssim(a, b) < 1);
+  const curve = [0.5, 1, 2, 4].map((bpp) => ({ bpp, psnr: 25 + 5 * Math.log2(bpp) }));
+  const half = curve.map((p) => ({ ...p, bpp: p.bpp / 2 }));
+  t.true(Math.abs((bdRate(curve, half) as number) + 50) < 0.5);
+  t.true(Math.abs(bdRate(curve, curve) as number) < 1e-6);
+});
