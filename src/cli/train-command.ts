@@ -28,7 +28,8 @@ export const TRAIN_HELP = `ddpm train --data <photo folder> -o <model.ddpm-model
   --save-every N      checkpoint interval in steps (default 100)
   --val-every N       validation interval in steps (default 500)
   --log FILE          append progress lines to FILE
-  --id NAME           model id recorded in files (default: file name)`;
+  --id NAME           model id recorded in files (default: file name)
+  --init-from FILE    start a new run from a model file's weights (ignored when resuming)`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -53,6 +54,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       'val-every': { type: 'string', default: '500' },
       log: { type: 'string' },
       id: { type: 'string' },
+      'init-from': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -96,6 +98,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     saveEvery: int('save-every', values['save-every'], 1, 1e9),
     valEvery: int('val-every', values['val-every'], 1, 1e9),
     log: values.log,
+    initFrom: values['init-from'],
     id: values.id ?? values.out.replace(/^.*\//, '').replace(/\.[^.]*$/, ''),
   });
 }

@@ -10,6 +10,7 @@ import { pack, unpack } from 'msgpackr';
 import { type UNetConfig, paramSpecs, validateConfig } from './unet.js';
 import { type ScheduleConfig } from './schedule.js';
 import { DdpmError } from '../bitstream/errors.js';
+import { float32FromBytes, bytesOfFloat32 } from './float-bytes.js';
 
 export const MODEL_FORMAT = 'ddpm-codec-model';
 export const MODEL_VERSION = 1;
@@ -54,7 +55,7 @@ export function modelHash(m: Pick<ModelData, 'config' | 'weights' | 'gammaT' | '
 
 export function serializeModel(m: ModelData): Uint8Array {
   const weights: Record<string, Uint8Array> = {};
-  for (const [k, v] of m.weights) weights[k] = new Uint8Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+  for (const [k, v] of m.weights) weights[k] = bytesOfFloat32(v);
   return pack({ format: MODEL_FORMAT, version: MODEL_VERSION, id: m.id, config: m.config, gammaT: m.gammaT, gamma: m.gamma, weights, info: m.info, sha256: modelHash(m) });
 }
 
@@ -75,7 +76,7 @@ export function parseModel(bytes: Uint8Array, source = 'model'): LoadedModel {
     const b = rw?.[s.name];
     const n = s.shape.reduce((a, c) => a * c, 1);
     if (!(b instanceof Uint8Array) || b.length !== n * 4) throw new DdpmError('MODEL_MISMATCH', `${source}: parameter ${s.name} missing or of the wrong size`);
-    weights.set(s.name, new Float32Array(Uint8Array.prototype.slice.call(b).buffer)); // copy: a Buffer.slice is a view
+    weights.set(s.name, float32FromBytes(b));
   }
   const m: ModelData = {
     id: String(raw.id),

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync, readFileSync, writeFileSync, renameSync, appendFileSync } from 'node:fs';
 import { pack, unpack } from 'msgpackr';
-import { type ModelConfig, saveModelFile, modelHash } from './model-file.js';
+import { type ModelConfig, saveModelFile, modelHash, loadModelFile } from './model-file.js';
 import { initParams, countParams } from './unet.js';
 import { layoutOf, flatten, unflatten, toTensors } from './flat-params.js';
 import { newAdam, adamUpdate, emaUpdate, type AdamState } from './adam.js';
@@ -16,6 +16,7 @@ import { NoiseSchedule } from './schedule.js';
 import { PhotoPool } from './photo-pool.js';
 import { variationalBound, fullBoundSteps, unetPredictor } from './bound.js';
 import { DdpmError } from '../bitstream/errors.js';
+import { float32FromBytes, bytesOfFloat32 } from './float-bytes.js';
 
 export interface TrainOptions {
   config: ModelConfig;
@@ -38,6 +39,8 @@ export interface TrainOptions {
   valEvery: number;
   log?: string;
   id: string;
+  /** start a new run from these weights (params and EMA) instead of a fresh initialisation */
+  initFrom?: string;
   quiet?: boolean;
 }
 
@@ -54,14 +57,22 @@ interface Checkpoint {
 
 function saveCheckpoint(path: string, c: Checkpoint): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, pack(c));
+  // float arrays go in as explicit bytes: msgpackr's own Float32Array encoding does not round-trip
+  const b = bytesOfFloat32;
+  writeFileSync(tmp, pack({ ...c, params: b(c.params), ema: b(c.ema), adam: { ...c.adam, m: b(c.adam.m), v: b(c.adam.v) } }));
   renameSync(tmp, path);
 }
 
 function loadCheckpoint(path: string): Checkpoint {
   const c = unpack(readFileSync(path)) as Checkpoint;
-  const f32 = (a: unknown) => (a instanceof Float32Array ? a : new Float32Array(Uint8Array.prototype.slice.call(a as Uint8Array).buffer));
+  const f32 = (a: unknown) => (a instanceof Float32Array ? a : float32FromBytes(a as Uint8Array));
   return { ...c, params: f32(c.params), ema: f32(c.ema), adam: { ...c.adam, m: f32(c.adam.m), v: f32(c.adam.v) } };
+}
+
+function loadWeightsFor(path: string, config: ModelConfig): Map<string, Float32Array> {
+  const m = loadModelFile(path);
+  if (JSON.stringify(m.config) !== JSON.stringify(config)) throw new DdpmError('BAD_ARGUMENT', `${path} has another model config`);
+  return m.weights;
 }
 
 export function formatDuration(s: number): string {
@@ -79,7 +90,7 @@ export async function train(o: TrainOptions): Promise<Checkpoint> {
     if (JSON.stringify(ck.config) !== JSON.stringify(o.config)) throw new DdpmError('BAD_ARGUMENT', `${o.checkpoint} was trained with another model config; remove it or pass the same config`);
     if (!o.quiet) console.error(`resuming from ${o.checkpoint} at step ${ck.step}`);
   } else {
-    const params = flatten(layout, initParams(o.config.unet, o.seed));
+    const params = flatten(layout, o.initFrom ? loadWeightsFor(o.initFrom, o.config) : initParams(o.config.unet, o.seed));
     ck = { config: o.config, step: 0, seed: o.seed, params, ema: params.slice(), adam: newAdam(layout.total), history: [], seconds: 0 };
   }
   const say = (line: string) => {
