@@ -2,12 +2,14 @@
 /** The `ddpm` command. */
 import { DdpmError } from '../bitstream/errors.js';
 import { trainCommand, TRAIN_HELP } from './train-command.js';
+import { boundCommand, sampleCommand, MODEL_HELP } from './model-commands.js';
 import { encodeCommand, decodeCommand, truncateCommand, infoCommand, CODEC_HELP } from './codec-commands.js';
 
 const HELP = () => `ddpm — progressive image compression with a diffusion prior
 
 ${CODEC_HELP}
   ddpm train ...      train a model (ddpm train --help)
+${MODEL_HELP}
 
 Exit status 0 on success; otherwise a one-line message on stderr.`;
 
@@ -24,6 +26,10 @@ async function main(argv: string[]): Promise<void> {
       return truncateCommand(rest);
     case 'info':
       return infoCommand(rest);
+    case 'bound':
+      return boundCommand(rest);
+    case 'sample':
+      return sampleCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -8,6 +8,7 @@ import { tf } from '../model/backend.js';
 import { unetForward, paramSpecs, type Params } from '../model/unet.js';
 import { type LoadedModel } from '../model/model-file.js';
 import { NoiseSchedule } from '../model/schedule.js';
+import { unetPredictor, type EpsPredictor } from '../model/bound.js';
 
 export const SNAP_BITS = 16;
 const SNAP = 2 ** SNAP_BITS;
@@ -34,6 +35,11 @@ export class Denoiser {
     const e = new Float64Array(out.length);
     for (let i = 0; i < out.length; i++) e[i] = Math.round(out[i] * SNAP) / SNAP;
     return e;
+  }
+
+  /** Batched ε predictor (unsnapped) for bounds and calibration. */
+  predictor(h: number, w: number): EpsPredictor {
+    return unetPredictor(this.model.config.unet, this.params, h, w);
   }
 
   dispose(): void {
