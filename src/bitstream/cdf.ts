@@ -55,6 +55,27 @@ export function pixelGaussianCdf(mean: number, std: number, out?: Uint32Array): 
 
 export type ContinuousLaw = 'gaussian' | 'logistic';
 
+/**
+ * A continuous law (Gaussian: scale = std; logistic: scale = s) over the 256 pixel levels, with the
+ * mean and scale in level units (0–255): level v covers [v − ½, v + ½], edge bins open. Only edges
+ * within 40 scales of the mean are evaluated.
+ */
+export function pixelLawCdf(law: ContinuousLaw, mean: number, scale: number, out?: Uint32Array): Uint32Array {
+  const F = new Float64Array(257);
+  F[256] = 1;
+  const inv = 1 / scale;
+  for (let v = 1; v < 256; v++) F[v] = unitCdf(law, (v - 0.5 - mean) * inv);
+  return quantizeCdf(F, out);
+}
+
+/** −log2 of the probability of level v under the same law (for the encoder's parameter search). */
+export function pixelLawBits(law: ContinuousLaw, v: number, mean: number, scale: number): number {
+  const hi = v === 255 ? 1 : unitCdf(law, (v + 0.5 - mean) / scale);
+  const lo = v === 0 ? 0 : unitCdf(law, (v - 0.5 - mean) / scale);
+  const p = hi - lo;
+  return p > 1e-12 ? -Math.log2(p) : 40;
+}
+
 function unitCdf(law: ContinuousLaw, z: number): number {
   if (z < -40) return 0;
   if (z > 40) return 1;

@@ -73,7 +73,7 @@ export class ProgressiveDecoder {
       this.k++;
     } else if (c.kind === CHUNK_X0) {
       if (stateChecksum(x0hat) !== c.state) throw desync(this.k);
-      const data = x0Decode(c.payload, meansForSamples(x0hat, this.layout));
+      const data = x0Decode(c.payload, meansForSamples(x0hat, this.layout), this.layout);
       this.final = { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
     } else throw new DdpmError('CORRUPT', `unknown chunk kind ${c.kind}`);
     this.applied++;

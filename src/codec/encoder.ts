@@ -57,7 +57,7 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   for (let k = 0; k < K; k++) {
     const t = steps[k];
     const x0hat = predictX0(sch, t, x, eps);
-    endings.push({ kind: CHUNK_X0, index: k, state: stateChecksum(x0hat), payload: x0Encode(samples, meansForSamples(x0hat, l)) });
+    endings.push({ kind: CHUNK_X0, index: k, state: stateChecksum(x0hat), payload: x0Encode(samples, meansForSamples(x0hat, l), img) });
     if (k === K - 1) break;
     const g = stepGeometry(sch, t, steps[k + 1]);
     const muP = modelMean(g, x, x0hat);
