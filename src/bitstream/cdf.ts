@@ -159,6 +159,14 @@ function decodeGamma(dec: RangeDecoder): number {
   return 2 ** bits + dec.decodeBits(bits);
 }
 
+/** −log2 P(k) under the same grid law without a table (no dither convolution; for parameter search). */
+export function gridLawBits(law: ContinuousLaw, k: number, center: number, scale: number, offset = 0): number {
+  const hi = unitCdf(law, (k + 0.5 + offset - center) / scale);
+  const lo = unitCdf(law, (k - 0.5 + offset - center) / scale);
+  const p = hi - lo;
+  return p > 1e-12 ? -Math.log2(p) : 40;
+}
+
 /** Codes any integer k under a grid table (escape + Elias-gamma outside the window). */
 export function encodeGrid(enc: RangeEncoder, t: GridTable, k: number): void {
   if (k < t.lo) {

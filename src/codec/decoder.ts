@@ -9,7 +9,7 @@ import { Denoiser } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
 import { uqDecode } from './uq-channel.js';
 import { x0Decode } from './x0-coder.js';
-import { makeLayout, meansForSamples, stateToImage, type Layout } from './layout.js';
+import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
 import { validateCodecParams, CHUNK_STEP, CHUNK_X0, type CodecParams } from './codec-params.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
@@ -67,7 +67,7 @@ export class ProgressiveDecoder {
       const g = stepGeometry(this.den.schedule, this.t, s);
       const muP = modelMean(g, this.x, x0hat);
       if (stateChecksum(muP) !== c.state) throw desync(this.k);
-      this.x = uqDecode(g, muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, c.payload);
+      this.x = uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, c.payload);
       this.eps = null;
       this.t = s;
       this.k++;

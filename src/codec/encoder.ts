@@ -13,7 +13,7 @@ import { Denoiser, SNAP_BITS } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
 import { uqEncode } from './uq-channel.js';
 import { x0Encode } from './x0-coder.js';
-import { makeLayout, imageToState, meansForSamples } from './layout.js';
+import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEP, CHUNK_X0, type CodecParams, packCodecParams } from './codec-params.js';
 import type { RawImage } from './image-io.js';
@@ -62,7 +62,7 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     const g = stepGeometry(sch, t, steps[k + 1]);
     const muP = modelMean(g, x, x0hat);
     const muQ = modelMean(g, x, x0);
-    const { payload, next } = uqEncode(g, muP, muQ, ditherIndices(seed, k, l.n), l.coded);
+    const { payload, next } = uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
     stepChunks.push({ kind: CHUNK_STEP, index: k, state: stateChecksum(muP), payload });
     // ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the measured
     // error variance of its mean (the same adaptation the channel's side information makes)

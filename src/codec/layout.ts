@@ -72,3 +72,8 @@ export function stateToImage(x0hat: Float64Array, l: Layout): RawImage {
   }
   return { width: l.width, height: l.height, channels: l.channels, data };
 }
+
+/** The state as a grid for the causal context model. */
+export function stateGrid(l: Layout): { width: number; height: number; channels: number } {
+  return { width: l.paddedWidth, height: l.paddedHeight, channels: 3 };
+}

@@ -3,81 +3,77 @@
  *
  * Per dimension, with y = (μ_q − μ_p)/Δ the posterior mean's offset from the model's mean in units
  * of the quantiser step Δ = √12 σ̃, and a dither u shared through the PRNG:
- *   k = round(y + u)   is coded under P(k | u) = P_{y ~ N(0, v)}(k − ½ − u ≤ y < k + ½ − u),
- *   x_s = μ_p + (k − u) Δ  on both sides,
+ *   k = round(y + u),   x_s = μ_p + (k − u) Δ   on both sides,
  * so x_s − μ_q is uniform on ±Δ/2, independent of y: the sample has the posterior's mean and
- * variance. v, the variance of y, is measured by the encoder on this image and sent as one byte
- * (log grid), so the code adapts to how well the model predicted this image at this step.
+ * variance. k is coded under P(k | u) = P(k − ½ − u ≤ y < k + ½ − u) for y from the causal context
+ * model of `causal-context.ts` on the decoded offsets k − u: the model's errors are smooth and vary
+ * across the image, so neighbours predict both the offset and its spread (8 bytes of side
+ * information per step, fitted by the encoder on this image).
  */
 import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
-import { gridLawCdf, encodeGrid, decodeGrid, type GridTable } from '../bitstream/cdf.js';
+import { gridLawCdf, gridLawBits, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
-import { type StepGeometry, ditherValue, DITHER_LEVELS } from './step-math.js';
-import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
-
-const VAR_GRID: LogGrid = { perOctave: 8, offset: 128 };
-
-class TableCache {
-  private readonly tables: Array<GridTable | undefined> = new Array(DITHER_LEVELS);
-  constructor(private readonly scale: number) {}
-  get(j: number): GridTable {
-    let t = this.tables[j];
-    if (!t) {
-      t = gridLawCdf({ law: 'gaussian', center: 0, scale: this.scale, offset: -ditherValue(j), tails: 10 });
-      this.tables[j] = t;
-    }
-    return t;
-  }
-}
+import { type StepGeometry, ditherValue } from './step-math.js';
+import { fitContext, scanContext, lawOf, writeContext, readContext, CONTEXT_BYTES, type Grid } from './causal-context.js';
 
 export interface UqEncoded {
   payload: Uint8Array;
   next: Float64Array;
 }
 
-/** `coded[i]` is false for padding dimensions: they are set without bits on both sides. */
-export function uqEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, dither: Uint8Array, coded: Uint8Array): UqEncoded {
+const TAILS = 10;
+
+/** `coded[i]` is 0 for padding dimensions: they take k = 0 without bits on both sides. */
+export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Float64Array, dither: Uint8Array, coded: Uint8Array): UqEncoded {
   const n = muP.length;
-  const y = new Float64Array(n);
-  let sum = 0;
-  let cnt = 0;
+  const k = new Int32Array(n);
+  const r = new Float64Array(n);
+  let sumY2 = 0;
+  let count = 0;
   for (let i = 0; i < n; i++) {
     if (!coded[i]) continue;
-    y[i] = (muQ[i] - muP[i]) / g.delta;
-    sum += y[i] * y[i];
-    cnt++;
-  }
-  const q = toIndex(cnt ? sum / cnt : 1, VAR_GRID);
-  const cache = new TableCache(Math.sqrt(fromIndex(q, VAR_GRID)));
-  const enc = new RangeEncoder();
-  const next = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
     const u = ditherValue(dither[i]);
-    let k = 0;
-    if (coded[i]) {
-      k = Math.round(y[i] + u);
-      encodeGrid(enc, cache.get(dither[i]), k);
-    }
-    next[i] = muP[i] + (k - u) * g.delta;
+    const y = (muQ[i] - muP[i]) / g.delta;
+    sumY2 += y * y;
+    count++;
+    k[i] = Math.round(y + u);
+    r[i] = k[i] - u;
   }
+  const stride = n > 40000 ? 4 : n > 8000 ? 2 : 1;
+  const p = fitContext(grid, r, coded, (cand) => {
+    const { law, k: f } = lawOf(cand);
+    let bits = 0;
+    scanContext(grid, cand, coded, (i, off, scale) => {
+      if (i % stride === 0) bits += gridLawBits(law, k[i], off, scale * f, -ditherValue(dither[i]));
+    }, (i) => r[i]);
+    return bits;
+  }, Math.max(1e-3, Math.sqrt(sumY2 / Math.max(1, count))));
+  const { law, k: f } = lawOf(p);
+  const enc = new RangeEncoder();
+  scanContext(grid, p, coded, (i, off, scale) => {
+    encodeGrid(enc, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }), k[i]);
+  }, (i) => r[i]);
+  const next = new Float64Array(n);
+  for (let i = 0; i < n; i++) next[i] = muP[i] + (k[i] - ditherValue(dither[i])) * g.delta;
   const body = enc.finish();
-  const payload = new Uint8Array(1 + body.length);
-  payload[0] = q;
-  payload.set(body, 1);
+  const payload = new Uint8Array(CONTEXT_BYTES + body.length);
+  payload.set(writeContext(p), 0);
+  payload.set(body, CONTEXT_BYTES);
   return { payload, next };
 }
 
-export function uqDecode(g: StepGeometry, muP: Float64Array, dither: Uint8Array, coded: Uint8Array, payload: Uint8Array): Float64Array {
-  if (payload.length < 1) throw new DdpmError('CORRUPT', 'step chunk is empty');
-  const cache = new TableCache(Math.sqrt(fromIndex(payload[0], VAR_GRID)));
-  const dec = new RangeDecoder(payload.subarray(1));
+export function uqDecode(g: StepGeometry, grid: Grid, muP: Float64Array, dither: Uint8Array, coded: Uint8Array, payload: Uint8Array): Float64Array {
+  const p = readContext(payload);
+  const { law, k: f } = lawOf(p);
+  const dec = new RangeDecoder(payload.subarray(CONTEXT_BYTES));
   const n = muP.length;
-  const next = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const u = ditherValue(dither[i]);
-    const k = coded[i] ? decodeGrid(dec, cache.get(dither[i])) : 0;
-    next[i] = muP[i] + (k - u) * g.delta;
-  }
+  const k = new Int32Array(n);
+  scanContext(grid, p, coded, (i, off, scale) => {
+    k[i] = decodeGrid(dec, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }));
+    if (!Number.isSafeInteger(k[i])) throw new DdpmError('CORRUPT', 'step chunk: value out of range');
+  }, (i) => k[i] - ditherValue(dither[i]));
   if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'step chunk ended early (corrupt or desynchronised)');
+  const next = new Float64Array(n);
+  for (let i = 0; i < n; i++) next[i] = muP[i] + (k[i] - ditherValue(dither[i])) * g.delta;
   return next;
 }
