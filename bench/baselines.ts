@@ -63,12 +63,20 @@ export async function progressiveJpeg(img: Img, budgets: number[]): Promise<Code
   return out;
 }
 
+/** Lossless codecs; each result is checked to decode to the exact input. */
 export async function lossless(img: Img): Promise<Record<string, Coded>> {
-  return {
-    png: await timed('lossless', () => raw(img).png({ compressionLevel: 9, adaptiveFiltering: true, effort: 10 }).toBuffer()),
+  // (sharp's png `effort` option implies palette quantisation, i.e. lossy: not used)
+  const out: Record<string, Coded> = {
+    png: await timed('lossless', () => raw(img).png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer()),
     webpLossless: await timed('lossless', () => raw(img).webp({ lossless: true, effort: 6 }).toBuffer()),
     avifLossless: await timed('lossless', () => raw(img).avif({ lossless: true, effort: 4 }).toBuffer()),
   };
+  for (const [name, c] of Object.entries(out)) assertExact(name, img, c.decoded);
+  return out;
+}
+
+export function assertExact(name: string, a: Img, b: Img): void {
+  if (a.data.length !== b.data.length || a.data.some((v, i) => v !== b.data[i])) throw new Error(`${name} is not lossless on this image`);
 }
 
 export function hasCjxl(): boolean {
@@ -96,6 +104,7 @@ export async function jpegXl(img: Img, distances = [0.5, 1, 1.5, 2, 3, 4, 6, 8])
       return { bytes, decoded: await decodeAny(readFileSync(join(dir, 'o.png'))), encodeSeconds, setting };
     };
     const lossless = await run('d0 e9', ['-d', '0', '-e', '9']);
+    assertExact('jxl lossless', img, lossless.decoded);
     const lossy: Coded[] = [];
     for (const d of distances) lossy.push(await run(`d${d}`, ['-d', String(d), '-e', '7']));
     return { lossless, lossy };

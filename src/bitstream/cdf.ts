@@ -61,12 +61,18 @@ export type ContinuousLaw = 'gaussian' | 'logistic';
  * within 40 scales of the mean are evaluated.
  */
 export function pixelLawCdf(law: ContinuousLaw, mean: number, scale: number, out?: Uint32Array): Uint32Array {
-  const F = new Float64Array(257);
-  F[256] = 1;
+  const F = pixelF;
+  // Beyond these many scales the quantised table is unchanged by the tail: below, F·(total − n)
+  // floors to 0; above, F rounds to exactly 1.0 (Φ(12) in float64; the logistic only at 40).
+  const lo = Math.max(1, Math.min(256, Math.floor(mean - (law === 'gaussian' ? 12 : 16) * scale + 0.5)));
+  const hi = Math.max(lo, Math.min(256, Math.ceil(mean + (law === 'gaussian' ? 12 : 40) * scale + 0.5)));
   const inv = 1 / scale;
-  for (let v = 1; v < 256; v++) F[v] = unitCdf(law, (v - 0.5 - mean) * inv);
+  F.fill(0, 0, lo);
+  for (let v = lo; v < hi; v++) F[v] = unitCdf(law, (v - 0.5 - mean) * inv);
+  F.fill(1, hi, 257);
   return quantizeCdf(F, out);
 }
+const pixelF = new Float64Array(257);
 
 /** −log2 of the probability of level v under the same law (for the encoder's parameter search). */
 export function pixelLawBits(law: ContinuousLaw, v: number, mean: number, scale: number): number {

@@ -122,22 +122,39 @@ function solve(A: number[][], b: number[]): number[] {
   return M.map((row, i) => (Math.abs(row[i]) < 1e-12 ? 0 : row[n] / row[i]));
 }
 
+/** −log2 P(value i) for a prediction (offset, law scale) under `law` (the encoder's cost model). */
+export type SampleBits = (i: number, offset: number, lawScale: number, law: ContinuousLaw) => number;
+
+/** Offsets and neighbour error means of every `stride`-th coded value for fixed weights. */
+function contextFeatures(g: Grid, w: Int8Array, r: Float64Array, mask: Uint8Array | null, stride: number): { idx: Int32Array; off: Float64Array; a: Float64Array } {
+  const idx: number[] = [];
+  const off: number[] = [];
+  const a: number[] = [];
+  // σ0 = 0, β = 1: the visited scale is exactly the neighbours' mean |e|
+  scanContext(g, { law: 0, qSigma: 0, qBeta: BETA_SCALE, w }, mask, (i, o, sc) => {
+    if (i % stride) return;
+    idx.push(i);
+    off.push(o);
+    a.push(sc - fromIndex(0, SIGMA_GRID));
+  }, (i) => r[i]);
+  return { idx: Int32Array.from(idx), off: Float64Array.from(off), a: Float64Array.from(a) };
+}
+
 /**
- * Encoder side: fits the context parameters for residuals r (all known) minimising
- * `bits(p)`, an estimate of the coded size under parameters p. `scaleHint` centres the scale search
- * when the residuals carry noise on top of the value being modelled (a quantiser's dither).
+ * Encoder side: fits the context parameters for residuals r (all known): least-squares weights
+ * (or none), then law, σ0 and β by coordinate search on the estimated size Σ sampleBits over every
+ * `stride`-th value (returned, scaled up, as `estimatedBits`). `scaleHint` centres the scale search when the residuals carry noise on top of
+ * the value being modelled (a quantiser's dither).
  */
-export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, bits: (p: ContextParams) => number, scaleHint?: number): ContextParams {
+export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, sampleBits: SampleBits, scaleHint?: number, stride = 1): ContextParams & { estimatedBits: number } {
   const A = Array.from({ length: N_CTX }, () => new Array(N_CTX).fill(0));
   const b = new Array(N_CTX).fill(0);
   const nb = new Int32Array(N_CTX);
-  let count = 0;
   let sumSq = 0;
   for (let y = 0; y < g.height; y++) for (let x = 0; x < g.width; x++) for (let c = 0; c < g.channels; c++) {
     const i = (y * g.width + x) * g.channels + c;
     if (mask && !mask[i]) continue;
     neighbours(g, y, x, c, mask, nb);
-    count++;
     sumSq += r[i] * r[i];
     for (let p = 0; p < N_CTX; p++) {
       const fp = nb[p] < 0 ? 0 : r[nb[p]];
@@ -147,34 +164,44 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, bi
   }
   const ridge = 1e-3 * Math.max(1e-9, sumSq);
   for (let p = 0; p < N_CTX; p++) A[p][p] += ridge;
-  const w = Int8Array.from(solve(A, b), (x) => Math.max(-128, Math.min(127, Math.round(x * WEIGHT_SCALE))));
-  // rms of the corrected prediction error: the centre of the σ0 search
-  let se = 0;
-  scanContext(g, { law: 0, qSigma: 0, qBeta: 0, w }, mask, (i, off) => {
-    se += (r[i] - off) ** 2;
-  }, (i) => r[i]);
-  const q0 = toIndex(scaleHint ?? Math.max(1e-3, Math.sqrt(se / Math.max(1, count))), SIGMA_GRID);
-  // without offsets, the scale is centred on the plain rms
-  const q1 = toIndex(scaleHint ?? Math.max(1e-3, Math.sqrt(sumSq / Math.max(1, count))), SIGMA_GRID);
+  const fitted = Int8Array.from(solve(A, b), (x) => Math.max(-128, Math.min(127, Math.round(x * WEIGHT_SCALE))));
+  const none = new Int8Array(N_CTX);
+  const feats = new Map<Int8Array, ReturnType<typeof contextFeatures>>();
+  for (const w of [fitted, none]) feats.set(w, contextFeatures(g, w, r, mask, stride));
+  const rmsOf = (w: Int8Array) => {
+    const f = feats.get(w) as ReturnType<typeof contextFeatures>;
+    let se = 0;
+    for (let j = 0; j < f.idx.length; j++) se += (r[f.idx[j]] - f.off[j]) ** 2;
+    return Math.sqrt(se / Math.max(1, f.idx.length));
+  };
+  const cost = (p: ContextParams) => {
+    const f = feats.get(p.w) as ReturnType<typeof contextFeatures>;
+    const { law, k } = lawOf(p);
+    const s0 = fromIndex(p.qSigma, SIGMA_GRID);
+    const beta = p.qBeta / BETA_SCALE;
+    let bits = 0;
+    for (let j = 0; j < f.idx.length; j++) bits += sampleBits(f.idx[j], f.off[j], (s0 + beta * f.a[j]) * k, law);
+    return bits;
+  };
   // coordinate search: offsets × law × σ0 at β = 0, then β, then σ0 again around the best
-  let best: ContextParams = { law: 0, qSigma: q0, qBeta: 0, w };
+  let best: ContextParams = { law: 0, qSigma: 0, qBeta: 0, w: fitted };
   let bestBits = Infinity;
   const tryCand = (cand: ContextParams) => {
-    const cost = bits(cand);
-    if (cost < bestBits) {
-      bestBits = cost;
+    const c = cost(cand);
+    if (c < bestBits) {
+      bestBits = c;
       best = cand;
     }
   };
   const clampQ = (q: number) => Math.max(0, Math.min(255, q));
-  // the fitted offsets, and none (when the neighbours are mostly noise, e.g. early steps)
-  for (const [ww, qc] of [[w, q0], [new Int8Array(N_CTX), q1]] as Array<[Int8Array, number]>) {
-    for (let law = 0; law < LAWS.length; law++) for (const dq of [-48, -32, -16, -8, 0, 8]) tryCand({ law, qSigma: clampQ(qc + dq), qBeta: 0, w: ww });
+  for (const w of [fitted, none]) {
+    const qc = toIndex(scaleHint ?? Math.max(1e-3, rmsOf(w)), SIGMA_GRID);
+    for (let law = 0; law < LAWS.length; law++) for (const dq of [-48, -32, -16, -8, 0, 8]) tryCand({ law, qSigma: clampQ(qc + dq), qBeta: 0, w });
   }
   const base = best;
   for (const qBeta of [16, 32, 48, 64, 96, 128]) for (const dq of [-32, -16, -8, 0]) tryCand({ ...base, qSigma: clampQ(base.qSigma + dq), qBeta });
   const mid = best;
   for (const dq of [-6, -4, -2, 2, 4, 6]) tryCand({ ...mid, qSigma: clampQ(mid.qSigma + dq) });
   for (const db of [-8, 8]) tryCand({ ...best, qBeta: Math.max(0, Math.min(255, best.qBeta + db)) });
-  return best;
+  return { ...best, estimatedBits: bestBits * stride };
 }

@@ -82,8 +82,7 @@ export class ProgressiveDecoder {
   /** The image at the current point: exact once the lossless chunk is in. */
   image(o: ReconOptions = { mode: 'mean' }): RawImage {
     if (this.final) return this.final;
-    const eps = o.mode === 'mean' ? this.currentEps() : undefined;
-    const x0 = reconstruct(this.den, this.x, this.t, this.layout.paddedHeight, this.layout.paddedWidth, o, eps ?? this.currentEps());
+    const x0 = reconstruct(this.den, this.x, this.t, this.layout.paddedHeight, this.layout.paddedWidth, o, this.currentEps());
     return stateToImage(x0, this.layout);
   }
 }

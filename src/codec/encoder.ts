@@ -12,7 +12,7 @@ import { gaussianKl } from '../model/diffusion.js';
 import { Denoiser, SNAP_BITS } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
 import { uqEncode } from './uq-channel.js';
-import { x0Encode } from './x0-coder.js';
+import { x0Encode, x0Plan, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEP, CHUNK_X0, type CodecParams, packCodecParams } from './codec-params.js';
@@ -52,20 +52,34 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   let eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[0]);
   const stepChunks: Chunk[] = [];
   const ideal: number[] = [];
-  const endings: Chunk[] = [];
   const K = steps.length;
+  // The stream ends at the cheapest switching point to the lossless chunk: total size = the step
+  // chunks before it + the x0 chunk from there. Once the steps alone cost more than the best total
+  // found, no later switching point can win, and (with earlyLossless) encoding stops.
+  let best = 0;
+  let bestCost = Infinity;
+  let bestEnding: { k: number; state: number; means: Float64Array; plan: X0Plan } | null = null;
+  let acc = 0;
   for (let k = 0; k < K; k++) {
     const t = steps[k];
     const x0hat = predictX0(sch, t, x, eps);
-    endings.push({ kind: CHUNK_X0, index: k, state: stateChecksum(x0hat), payload: x0Encode(samples, meansForSamples(x0hat, l), img) });
+    // price the lossless ending from here (estimated; only the chosen one is coded)
+    const means = meansForSamples(x0hat, l);
+    const plan = x0Plan(samples, means, img);
+    if (acc + plan.estimatedBytes < bestCost || o.earlyLossless === false) {
+      bestCost = acc + plan.estimatedBytes;
+      best = k;
+      bestEnding = { k, state: stateChecksum(x0hat), means, plan };
+    }
     if (k === K - 1) break;
     const g = stepGeometry(sch, t, steps[k + 1]);
     const muP = modelMean(g, x, x0hat);
     const muQ = modelMean(g, x, x0);
     const { payload, next } = uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
     stepChunks.push({ kind: CHUNK_STEP, index: k, state: stateChecksum(muP), payload });
+    acc += payload.length;
     // ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the measured
-    // error variance of its mean (the same adaptation the channel's side information makes)
+    // error variance of its mean (the adaptation a global-variance channel would make)
     let kl = 0;
     let err = 0;
     let cnt = 0;
@@ -78,23 +92,10 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     const vp = g.variance + err / Math.max(1, cnt);
     for (let i = 0; i < l.n; i++) if (l.coded[i]) kl += gaussianKl(muQ[i], g.variance, muP[i], vp);
     ideal.push(kl / Math.LN2);
+    o.onProgress?.(k + 1, K);
+    if (o.earlyLossless !== false && acc >= bestCost) break;
     x = next;
     eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[k + 1]);
-    o.onProgress?.(k + 1, K);
-  }
-  // cheapest switching point to the lossless ending
-  let best = endings.length - 1;
-  if (o.earlyLossless !== false) {
-    let acc = 0;
-    let bestCost = Infinity;
-    for (let k = 0; k < endings.length; k++) {
-      const cost = acc + endings[k].payload.length;
-      if (cost < bestCost) {
-        bestCost = cost;
-        best = k;
-      }
-      if (k < stepChunks.length) acc += stepChunks[k].payload.length;
-    }
   }
   const params: CodecParams = {
     version: CODEC_VERSION,
@@ -111,7 +112,9 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     image: { width: img.width, height: img.height, channels: img.channels },
     codec: packCodecParams(params),
   };
-  const bytes = writeContainer(header, [...stepChunks.slice(0, best), endings[best]]);
+  const e = bestEnding as NonNullable<typeof bestEnding>;
+  const ending: Chunk = { kind: CHUNK_X0, index: e.k, state: e.state, payload: x0Encode(samples, e.means, img, e.plan) };
+  const bytes = writeContainer(header, [...stepChunks.slice(0, best), ending]);
   o.onProgress?.(K, K);
   return { bytes, params, stepsKept: best, networkEvals: den.evals - evals0 };
 }

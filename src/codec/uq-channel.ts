@@ -40,14 +40,7 @@ export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Fl
     r[i] = k[i] - u;
   }
   const stride = n > 40000 ? 4 : n > 8000 ? 2 : 1;
-  const p = fitContext(grid, r, coded, (cand) => {
-    const { law, k: f } = lawOf(cand);
-    let bits = 0;
-    scanContext(grid, cand, coded, (i, off, scale) => {
-      if (i % stride === 0) bits += gridLawBits(law, k[i], off, scale * f, -ditherValue(dither[i]));
-    }, (i) => r[i]);
-    return bits;
-  }, Math.max(1e-3, Math.sqrt(sumY2 / Math.max(1, count))));
+  const p = fitContext(grid, r, coded, (i, off, scale, law) => gridLawBits(law, k[i], off, scale, -ditherValue(dither[i])), Math.max(1e-3, Math.sqrt(sumY2 / Math.max(1, count))), stride);
   const { law, k: f } = lawOf(p);
   const enc = new RangeEncoder();
   scanContext(grid, p, coded, (i, off, scale) => {

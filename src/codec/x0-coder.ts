@@ -9,25 +9,31 @@
 import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
 import { pixelLawCdf, pixelLawBits } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
-import { fitContext, scanContext, lawOf, writeContext, readContext, CONTEXT_BYTES, type Grid } from './causal-context.js';
+import { fitContext, scanContext, lawOf, writeContext, readContext, CONTEXT_BYTES, type Grid, type ContextParams } from './causal-context.js';
 
 const clampMean = (m: number) => (m < -64 ? -64 : m > 319 ? 319 : m);
 /** parameter search prices one sample in `stride` (the prediction itself runs on all) */
 const strideFor = (n: number) => (n > 40000 ? 4 : n > 8000 ? 2 : 1);
 
-/** samples: the 8-bit levels (image order, channels interleaved); means: x̂_0 in [-1, 1]. */
-export function x0Encode(samples: Uint8Array, means: Float64Array, g: Grid): Uint8Array {
+export interface X0Plan {
+  params: ContextParams;
+  /** estimated chunk size in bytes (from the parameter search) */
+  estimatedBytes: number;
+}
+
+/** Fits the context parameters and estimates the size of the x0 chunk without coding it. */
+export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid): X0Plan {
   const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
   const r = Float64Array.from(samples, (v, i) => v - m[i]);
-  const stride = strideFor(samples.length);
-  const p = fitContext(g, r, null, (cand) => {
-    const { law, k } = lawOf(cand);
-    let bits = 0;
-    scanContext(g, cand, null, (i, off, scale) => {
-      if (i % stride === 0) bits += pixelLawBits(law, samples[i], clampMean(m[i] + off), scale * k);
-    }, (i) => r[i]);
-    return bits;
-  });
+  const p = fitContext(g, r, null, (i, off, scale, law) => pixelLawBits(law, samples[i], clampMean(m[i] + off), scale), undefined, strideFor(samples.length));
+  return { params: p, estimatedBytes: CONTEXT_BYTES + p.estimatedBits / 8 };
+}
+
+/** samples: the 8-bit levels (image order, channels interleaved); means: x̂_0 in [-1, 1]. */
+export function x0Encode(samples: Uint8Array, means: Float64Array, g: Grid, plan: X0Plan = x0Plan(samples, means, g)): Uint8Array {
+  const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
+  const r = Float64Array.from(samples, (v, i) => v - m[i]);
+  const p = plan.params;
   const { law, k } = lawOf(p);
   const enc = new RangeEncoder();
   const table = new Uint32Array(257);

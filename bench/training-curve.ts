@@ -1,0 +1,40 @@
+/**
+ * Training curve of a `ddpm train --log` file: smoothed L_simple and validation bound per step,
+ * as SVG and PNG.   node dist/bench/training-curve.js runs/photo-s.log models/photo-s/training-curve
+ * A log holding several runs (resumptions) is read in order; `--offset N` shifts the steps of a run
+ * that started from an earlier model (--init-from).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { rdSvg, svgToPng } from './plot.js';
+
+async function main() {
+  const [log, out] = process.argv.slice(2);
+  const offArg = process.argv.indexOf('--offset');
+  const offset = offArg > 0 ? Number(process.argv[offArg + 1]) : 0;
+  const text = readFileSync(log, 'utf8');
+  const runs = text.split(/^model: .*$/m).slice(1);
+  const last = runs[runs.length - 1] ?? text;
+  const loss: Array<{ x: number; y: number }> = [];
+  const bound: Array<{ x: number; y: number }> = [];
+  for (const line of last.split('\n')) {
+    let m = /^step (\d+)\/\d+\s+loss ([\d.]+)/.exec(line);
+    if (m) loss.push({ x: Number(m[1]) + offset, y: Number(m[2]) });
+    m = /validation @(\d+): bound ([\d.]+)/.exec(line);
+    if (m) bound.push({ x: Number(m[1]) + offset, y: Number(m[2]) });
+  }
+  const maxX = Math.max(1, ...loss.map((p) => p.x));
+  const svg1 = rdSvg('training loss (L_simple, smoothed)', [{ name: 'loss x100', points: loss.map((p) => ({ x: p.x, y: p.y * 100 })) }], 'step', 'L_simple x 100', maxX);
+  writeFileSync(`${out}-loss.svg`, svg1);
+  await svgToPng(svg1, `${out}-loss.png`);
+  if (bound.length) {
+    const svg2 = rdSvg('validation bound (bits/dim, full T)', [{ name: 'bound', points: bound }], 'step', 'bits/dim', maxX);
+    writeFileSync(`${out}-bound.svg`, svg2);
+    await svgToPng(svg2, `${out}-bound.png`);
+  }
+  console.log(`${loss.length} loss points, ${bound.length} validation points`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
