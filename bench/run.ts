@@ -29,10 +29,15 @@ async function main() {
   const jxl = hasCjxl();
   const t0 = Date.now();
   const sizes = values.sizes.split(',').map(Number);
+  const limit = values.limit ? Number(values.limit) : Infinity;
+  // work units for the ETA: an image costs ~ its pixel count
+  let unitsTotal = 0;
+  let unitsDone = 0;
+  for (const size of sizes) unitsTotal += size * size * Math.min(limit, 8);
   const summaries: Summary[] = [];
   const perImage: Record<string, ImageResult[]> = {};
   for (const size of sizes) {
-    const images = await loadEvalImages(values.images, size, values.limit ? Number(values.limit) : Infinity);
+    const images = await loadEvalImages(values.images, size, limit);
     const label = `${size}x${size}`;
     let done = 0;
     const results = await runRd({
@@ -43,9 +48,13 @@ async function main() {
       recon: (size > 64 ? values['recon-256'] : values.recon).split(',') as ReconMode[],
       jxl,
       onProgress: (msg) => {
-        if (msg.endsWith('baselines')) done++;
+        if (msg.endsWith('baselines')) {
+          done++;
+          unitsDone += size * size;
+        }
         const el = (Date.now() - t0) / 1000;
-        process.stderr.write(`\r[${label} ${done}/${images.length} images, ${el.toFixed(0)}s] ${msg.padEnd(50)}`);
+        const eta = unitsDone ? (el * (unitsTotal - unitsDone)) / unitsDone : NaN;
+        process.stderr.write(`\r[${label} ${done}/${images.length} images, ${el.toFixed(0)}s, ETA ${Number.isFinite(eta) ? `${Math.round(eta)}s` : '?'}] ${msg.padEnd(40)}`);
       },
     });
     process.stderr.write('\n');
