@@ -151,3 +151,21 @@ test('unsupported pixel formats are refused with a clear error', async (t) => {
   await t.throwsAsync(readImage(new Uint8Array(deep)), { message: /ushort|8-bit/ });
   await t.throwsAsync(readImage(new Uint8Array([0, 1, 2, 3])), { message: /cannot read image/ });
 });
+
+test('every channel choice round-trips: uq, rec and auto (per-step choice recorded in chunk kinds)', async (t) => {
+  const img = await readImage('fixtures/chelsea-32.png');
+  const kinds = new Set<string>();
+  for (const channel of ['uq', 'rec', 'auto'] as const) {
+    const { bytes } = encodeImage(img, den, { steps: STEPS, channel, earlyLossless: false });
+    const info = inspect(bytes);
+    t.is(info.channel, channel);
+    for (const c of info.chunks) kinds.add(c.kind);
+    if (channel !== 'auto') t.true(info.chunks.slice(0, -1).every((c) => c.kind === channel));
+    const parsed = readContainer(bytes);
+    for (let k = 0; k <= parsed.chunks.length; k++) {
+      const out = await decode(bytes.subarray(0, parsed.offsets[k]), { model: den });
+      if (k === parsed.chunks.length) t.is(sha(out.data), sha(img.data), `${channel}: lossless`);
+    }
+  }
+  t.true(kinds.has('uq') && kinds.has('rec') && kinds.has('x0'));
+});

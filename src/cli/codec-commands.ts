@@ -3,10 +3,11 @@ import { parseArgs } from 'node:util';
 import { encode, decode, truncate, inspect, loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
 import { readImage, writeImage } from '../codec/image-io.js';
 import { RECON_MODES, type ReconMode } from '../codec/reconstruct.js';
+import { CHANNELS, type ChannelChoice } from '../codec/codec-params.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
-export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--seed N] [--force]
+export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--channel auto|uq|rec] [--seed N] [--force]
   ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon mean|flow|sample] [--model FILE] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
   ddpm info <in.ddpm> [--json]
@@ -20,12 +21,13 @@ const common = {
 } as const;
 
 export async function encodeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' }, channel: { type: 'string', default: 'auto' } } });
+  if (!(CHANNELS as readonly string[]).includes(values.channel)) throw new DdpmError('BAD_ARGUMENT', `--channel must be one of ${CHANNELS.join(', ')}`);
   const out = checkOutput(values.out, values.force);
   const img = await readImage(readInput(positionals[0]));
   const den = await loadDenoiser(values.model);
   const seed = num('seed', values.seed, 0, 2 ** 32 - 1, true);
-  const bytes = await encode(img, { model: den, steps: num('steps', values.steps, 1, 1000, true), seed: seed === undefined ? undefined : [0x6464706d, seed], onProgress: progress('encode: step') });
+  const bytes = await encode(img, { model: den, steps: num('steps', values.steps, 1, 1000, true), channel: values.channel as ChannelChoice, seed: seed === undefined ? undefined : [0x6464706d, seed], onProgress: progress('encode: step') });
   writeOutput(out, bytes, values.force);
   console.error(`${out}: ${bytes.length} bytes, ${((bytes.length * 8) / (img.width * img.height)).toFixed(3)} bpp (${img.width}x${img.height}, ${img.channels === 1 ? 'grey' : 'RGB'})`);
 }
@@ -74,7 +76,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
   console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; ${info.partialTailBytes} bytes of a cut chunk ignored` : ''}`);
   console.log('chunk  kind  t→s        bytes  cumulative    bpp   ideal bytes');
   info.chunks.forEach((c, i) => {
-    const ts = c.kind === 'step' ? `${c.t}→${c.s}` : `${c.t}→x0`;
+    const ts = c.kind === 'x0' ? `${c.t}→x0` : `${c.t}→${c.s}`;
     console.log(`${String(i).padStart(5)}  ${c.kind.padEnd(4)}  ${ts.padEnd(9)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}  ${c.idealBits === null ? '' : (c.idealBits / 8).toFixed(0).padStart(10)}`);
   });
 }

@@ -12,7 +12,7 @@ import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
-import { CHUNK_STEP, CHUNK_X0 } from './codec-params.js';
+import { CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, CHANNELS } from './codec-params.js';
 import type { ReconOptions } from './reconstruct.js';
 
 export type { RawImage, ReconOptions };
@@ -118,7 +118,7 @@ export interface FileInfo {
   totalBytes: number;
   lossless: boolean;
   partialTailBytes: number;
-  chunks: Array<{ kind: 'step' | 'x0'; index: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null }>;
+  chunks: Array<{ kind: 'uq' | 'rec' | 'x0'; index: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null }>;
 }
 
 /** Header fields and a per-chunk table, without a model. */
@@ -133,20 +133,20 @@ export function inspect(bytes: Uint8Array): FileInfo {
     model: header.model,
     image: header.image,
     steps,
-    channel: 'uq',
+    channel: Array.isArray(codec) ? (CHANNELS[codec[2] as number] ?? 'unknown') : 'unknown',
     headerBytes: parsed.offsets[0],
     totalBytes: bytes.length,
     lossless: parsed.chunks.some((c) => c.kind === CHUNK_X0),
     partialTailBytes: parsed.partialTail,
     chunks: parsed.chunks.map((c, i) => ({
-      kind: c.kind === CHUNK_STEP ? 'step' : 'x0',
+      kind: c.kind === CHUNK_STEP ? 'uq' : c.kind === CHUNK_STEP_REC ? 'rec' : 'x0',
       index: c.index,
       t: steps[c.index] ?? -1,
-      s: c.kind === CHUNK_STEP ? (steps[c.index + 1] ?? -1) : 0,
+      s: c.kind === CHUNK_X0 ? 0 : (steps[c.index + 1] ?? -1),
       bytes: parsed.offsets[i + 1] - parsed.offsets[i],
       cumulativeBytes: parsed.offsets[i + 1],
       bpp: (parsed.offsets[i + 1] * 8) / px,
-      idealBits: c.kind === CHUNK_STEP ? (ideal[c.index] ?? null) : null,
+      idealBits: c.kind === CHUNK_X0 ? null : (ideal[c.index] ?? null),
     })),
   };
 }

@@ -4,13 +4,15 @@ import { DdpmError } from '../bitstream/errors.js';
 export const CODEC_VERSION = 1;
 export const CHUNK_STEP = 1; // one diffusion step (universal quantisation)
 export const CHUNK_X0 = 2; // the final lossless x_0 chunk
+export const CHUNK_STEP_REC = 3; // one diffusion step (reverse channel coding)
 export const MAX_STEPS = 1000;
 
 export interface CodecParams {
   version: number;
   /** coding timesteps, descending; steps[0] = T (x_T comes from the seed, costs nothing) */
   steps: number[];
-  channel: 'uq';
+  /** uq / rec: every step on that channel; auto: per step, whichever is smaller (chunk kinds tell) */
+  channel: ChannelChoice;
   seed: [number, number];
   snapBits: number;
   /** padded size the network runs at */
@@ -20,7 +22,8 @@ export interface CodecParams {
   idealBits: number[];
 }
 
-const CHANNELS = ['uq'] as const;
+export const CHANNELS = ['uq', 'rec', 'auto'] as const;
+export type ChannelChoice = (typeof CHANNELS)[number];
 
 /** Positional form in the header (compact: a 64x64 image should not pay for key names). */
 export function packCodecParams(p: CodecParams): unknown[] {
@@ -41,7 +44,7 @@ export function validateCodecParams(raw: unknown, image: { width: number; height
     idealBits: raw[7] as number[],
   };
   const bad = (what: string) => new DdpmError('CORRUPT', `header: ${what}`);
-  if (p.channel !== 'uq') throw bad(`unknown channel ${String(p.channel)}`);
+  if (p.channel === undefined) throw bad(`unknown channel ${String(raw[2])}`);
   if (!Array.isArray(p.steps) || p.steps.length < 1 || p.steps.length > MAX_STEPS) throw bad('coding steps missing or too many');
   for (let i = 0; i < p.steps.length; i++) {
     if (!Number.isInteger(p.steps[i]) || p.steps[i] < 1 || (i > 0 && p.steps[i] >= p.steps[i - 1])) throw bad('coding steps must be descending positive integers');

@@ -10,7 +10,8 @@ import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateC
 import { uqDecode } from './uq-channel.js';
 import { x0Decode } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
-import { validateCodecParams, CHUNK_STEP, CHUNK_X0, type CodecParams } from './codec-params.js';
+import { validateCodecParams, CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, type CodecParams } from './codec-params.js';
+import { recDecode } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
 import type { RawImage } from './image-io.js';
@@ -61,13 +62,16 @@ export class ProgressiveDecoder {
     if (this.final) throw new DdpmError('CORRUPT', 'chunk after the lossless end of the stream');
     if (c.index !== this.k) throw new DdpmError('CORRUPT', `chunk for step ${c.index} where step ${this.k} was expected`);
     const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
-    if (c.kind === CHUNK_STEP) {
+    if (c.kind === CHUNK_STEP || c.kind === CHUNK_STEP_REC) {
       if (this.k + 1 >= this.params.steps.length) throw new DdpmError('CORRUPT', 'more step chunks than coding steps');
       const s = this.params.steps[this.k + 1];
       const g = stepGeometry(this.den.schedule, this.t, s);
       const muP = modelMean(g, this.x, x0hat);
       if (stateChecksum(muP) !== c.state) throw desync(this.k);
-      this.x = uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, c.payload);
+      this.x =
+        c.kind === CHUNK_STEP
+          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, c.payload)
+          : recDecode(g, muP, this.layout.coded, this.params.seed, this.k, c.payload);
       this.eps = null;
       this.t = s;
       this.k++;

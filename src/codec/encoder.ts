@@ -15,13 +15,18 @@ import { uqEncode } from './uq-channel.js';
 import { x0Encode, x0Plan, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
-import { CODEC_VERSION, CHUNK_STEP, CHUNK_X0, type CodecParams, packCodecParams } from './codec-params.js';
+import { CODEC_VERSION, CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, type CodecParams, type ChannelChoice, packCodecParams } from './codec-params.js';
+import { recEncode } from './rec-channel.js';
+import type { Layout } from './layout.js';
+import type { StepGeometry } from './step-math.js';
 import type { RawImage } from './image-io.js';
 
 export interface EncodeOptions {
   /** explicit descending timesteps starting at T, or a number of log-SNR-spaced steps */
   steps?: number[] | number;
   seed?: [number, number];
+  /** channel per step: 'auto' (default) codes each step with whichever of uq / rec is smaller */
+  channel?: ChannelChoice;
   /** end the diffusion steps where coding x_0 from there is cheapest (default true) */
   earlyLossless?: boolean;
   onProgress?: (done: number, total: number) => void;
@@ -37,6 +42,30 @@ export interface EncodeResult {
 
 export function unetFactor(den: Denoiser): number {
   return 2 ** (den.model.config.unet.mults.length - 1);
+}
+
+/** REC costs about its KL plus index-coding slack and side information. */
+const REC_SLACK = 1.06;
+
+/** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
+function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number): { payload: { kind: number; bytes: Uint8Array }; next: Float64Array } {
+  const uq = channel === 'rec' ? null : uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
+  if (channel === 'uq' && uq) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
+  if (uq && channel === 'auto') {
+    let kl = 0;
+    let e2 = 0;
+    let n = 0;
+    for (let i = 0; i < l.n; i++) if (l.coded[i]) {
+      e2 += (muQ[i] - muP[i]) ** 2;
+      n++;
+    }
+    const vp = g.variance + e2 / Math.max(1, n);
+    for (let i = 0; i < l.n; i++) if (l.coded[i]) kl += gaussianKl(muQ[i], g.variance, muP[i], vp);
+    if ((kl / Math.LN2 / 8) * REC_SLACK + 8 >= uq.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
+  }
+  const rec = recEncode(g, muP, muQ, l.coded, seed, k);
+  if (uq && uq.payload.length <= rec.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
+  return { payload: { kind: CHUNK_STEP_REC, bytes: rec.payload }, next: rec.next };
 }
 
 export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodeResult {
@@ -75,9 +104,9 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     const g = stepGeometry(sch, t, steps[k + 1]);
     const muP = modelMean(g, x, x0hat);
     const muQ = modelMean(g, x, x0);
-    const { payload, next } = uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
-    stepChunks.push({ kind: CHUNK_STEP, index: k, state: stateChecksum(muP), payload });
-    acc += payload.length;
+    const { payload, next } = codeStep(o.channel ?? 'auto', g, l, muP, muQ, seed, k);
+    stepChunks.push({ kind: payload.kind, index: k, state: stateChecksum(muP), payload: payload.bytes });
+    acc += payload.bytes.length;
     // ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the measured
     // error variance of its mean (the adaptation a global-variance channel would make)
     let kl = 0;
@@ -100,7 +129,7 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   const params: CodecParams = {
     version: CODEC_VERSION,
     steps,
-    channel: 'uq',
+    channel: o.channel ?? 'auto',
     seed,
     snapBits: SNAP_BITS,
     paddedWidth: l.paddedWidth,

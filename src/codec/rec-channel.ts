@@ -1,0 +1,153 @@
+/**
+ * Reverse channel coding of one diffusion step: sends an exact-in-distribution sample of
+ * q(x_s | x_t, x_0) = N(μ_q, σ̃²) for about KL(q ‖ p) bits, with p = N(μ_p, σ_p²) the model's
+ * Gaussian (σ_p² = σ̃² + e², e² the error variance of μ_p measured on this image and sent as one byte).
+ *
+ * The coded dimensions (raster order) are split into chunks of n dims, sized so a chunk carries about
+ * k̄ ≈ 8 bits of KL. For each chunk both sides draw K candidates z_j = μ_p + σ_p ξ_j with ξ_j from the
+ * shared Philox stream (seed, step, chunk, j); the encoder picks j* by the Poisson functional
+ * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
+ * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
+ * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
+ * Side information: e² (1 byte), n (3 bytes), k̄ (1 byte, 1/16 bit), log2 K (1 byte).
+ */
+import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
+import { ZipfCoder } from '../bitstream/cdf.js';
+import { PhiloxStream } from '../bitstream/philox.js';
+import { DdpmError } from '../bitstream/errors.js';
+import { type StepGeometry } from './step-math.js';
+import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
+
+const VAR_GRID: LogGrid = { perOctave: 8, offset: 200 };
+const SIDE = 6;
+const TARGET_CHUNK_BITS = 8;
+const MAX_LOG2_K = 16;
+const REC_STREAM = 0x52454331;
+
+function zipfExponent(kbar: number): number {
+  return 1 + 1 / (kbar + Math.exp(-1) * Math.log(Math.E + 1));
+}
+
+function codedIndices(coded: Uint8Array): Int32Array {
+  let n = 0;
+  for (let i = 0; i < coded.length; i++) n += coded[i];
+  const out = new Int32Array(n);
+  for (let i = 0, j = 0; i < coded.length; i++) if (coded[i]) out[j++] = i;
+  return out;
+}
+
+interface RecSide {
+  qv: number;
+  chunk: number;
+  kbar16: number;
+  log2K: number;
+}
+
+/**
+ * Candidates j0 … j0+count−1 of a chunk of n dims: candidate j is the chunk stream's Philox blocks
+ * j·⌈n/2⌉ … (two normals per block), so any single candidate can be drawn on its own.
+ */
+function candidates(seed: readonly [number, number], step: number, chunk: number, n: number, j0: number, count: number, out: Float64Array): void {
+  const blocks = Math.ceil(n / 2);
+  const g = new PhiloxStream(seed, [REC_STREAM, step, chunk]);
+  const buf = new Float64Array(2 * blocks * count);
+  g.normals(buf, j0 * blocks);
+  for (let j = 0; j < count; j++) for (let i = 0; i < n; i++) out[j * n + i] = buf[j * 2 * blocks + i];
+}
+
+export interface RecEncoded {
+  payload: Uint8Array;
+  next: Float64Array;
+  /** KL(q ‖ p) of the step in bits under the coded p (the channel's ideal) */
+  klBits: number;
+}
+
+export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number): RecEncoded {
+  const idx = codedIndices(coded);
+  const D = idx.length;
+  let e2 = 0;
+  for (const i of idx) e2 += (muQ[i] - muP[i]) ** 2;
+  const qv = toIndex(Math.max(1e-30, e2 / Math.max(1, D)), VAR_GRID);
+  const vp = g.variance + fromIndex(qv, VAR_GRID);
+  const vq = g.variance;
+  const sp = Math.sqrt(vp);
+  // KL per dimension in bits, and the chunking
+  let klNats = 0;
+  for (const i of idx) {
+    const d = muQ[i] - muP[i];
+    klNats += 0.5 * (vq / vp - 1 + Math.log(vp / vq) + (d * d) / vp);
+  }
+  const klBits = klNats / Math.LN2;
+  const chunk = Math.max(1, Math.min(D, Math.round((D * TARGET_CHUNK_BITS) / Math.max(klBits, 1e-9))));
+  const nChunks = Math.ceil(D / chunk);
+  const kbar16 = Math.max(1, Math.min(255, Math.round((16 * klBits) / nChunks)));
+  const log2K = Math.max(2, Math.min(MAX_LOG2_K, Math.ceil(kbar16 / 16) + 2));
+  const side: RecSide = { qv, chunk, kbar16, log2K };
+  const K = 2 ** log2K;
+  const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
+  const enc = new RangeEncoder();
+  const next = Float64Array.from(muP);
+  const z = new Float64Array(K * chunk);
+  const arrivals = new Float64Array(K);
+  for (let c = 0; c < nChunks; c++) {
+    const lo = c * chunk;
+    const n = Math.min(chunk, D - lo);
+    candidates(seed, step, c, n, 0, K, z);
+    // encoder-private arrival times (deterministic, so encoding is reproducible)
+    new PhiloxStream(seed, [REC_STREAM + 1, step, c]).uniforms(arrivals);
+    let T = 0;
+    let best = 0;
+    let bestScore = Infinity;
+    for (let j = 0; j < K; j++) {
+      T += -Math.log(arrivals[j]);
+      let logw = 0;
+      for (let m = 0; m < n; m++) {
+        const i = idx[lo + m];
+        const xi = z[j * n + m];
+        const diff = sp * xi - (muQ[i] - muP[i]);
+        logw += 0.5 * xi * xi - (diff * diff) / (2 * vq);
+      }
+      const score = Math.log(T) - logw;
+      if (score < bestScore) {
+        bestScore = score;
+        best = j;
+      }
+    }
+    zipf.encode(enc, best + 1);
+    for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[best * n + m];
+  }
+  const body = enc.finish();
+  const payload = new Uint8Array(SIDE + body.length);
+  payload[0] = side.qv;
+  payload[1] = side.chunk >>> 16;
+  payload[2] = (side.chunk >>> 8) & 0xff;
+  payload[3] = side.chunk & 0xff;
+  payload[4] = side.kbar16;
+  payload[5] = side.log2K;
+  payload.set(body, SIDE);
+  return { payload, next, klBits };
+}
+
+export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, payload: Uint8Array): Float64Array {
+  if (payload.length < SIDE) throw new DdpmError('CORRUPT', 'rec chunk too short');
+  const idx = codedIndices(coded);
+  const D = idx.length;
+  const side: RecSide = { qv: payload[0], chunk: (payload[1] << 16) | (payload[2] << 8) | payload[3], kbar16: payload[4], log2K: payload[5] };
+  if (side.chunk < 1 || side.chunk > Math.max(1, D) || side.log2K < 2 || side.log2K > MAX_LOG2_K || side.kbar16 < 1) throw new DdpmError('CORRUPT', 'rec chunk: side information out of range');
+  const sp = Math.sqrt(g.variance + fromIndex(side.qv, VAR_GRID));
+  const K = 2 ** side.log2K;
+  const zipf = new ZipfCoder(zipfExponent(side.kbar16 / 16), K);
+  const dec = new RangeDecoder(payload.subarray(SIDE));
+  const next = Float64Array.from(muP);
+  const nChunks = Math.ceil(D / side.chunk);
+  const z = new Float64Array(side.chunk);
+  for (let c = 0; c < nChunks; c++) {
+    const lo = c * side.chunk;
+    const n = Math.min(side.chunk, D - lo);
+    const j = zipf.decode(dec) - 1;
+    candidates(seed, step, c, n, j, 1, z);
+    for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
+  }
+  if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'rec chunk ended early (corrupt or desynchronised)');
+  return next;
+}
