@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/bench/model-speed.js [--backend wasm|auto] [--quick]
  */
-import { tf, initBackend, backendFingerprint, type BackendName } from '../src/model/backend.js';
+import { tf, readTidy, initBackend, backendFingerprint, type BackendName } from '../src/model/backend.js';
 import { unetForward, initParams, countParams, paramSpecs, type UNetConfig } from '../src/model/unet.js';
 import { layoutOf, flatten, toTensors } from '../src/model/flat-params.js';
 import { lossAndGrads } from '../src/model/train-step.js';
@@ -48,6 +48,15 @@ async function main() {
   };
   const sch = new NoiseSchedule(DDPM_LINEAR);
   const results: Record<string, unknown> = { machine: machineInfo(), backend: backendFingerprint() };
+  // reference: plain conv2d, 3x3, batch 32, 32x32, 64→64 (the ../shared/README.md measurement)
+  {
+    const x = tf.randomNormal([32, 32, 32, 64]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D;
+    const sec = timeIt(() => readTidy(() => tf.conv2d(x, w, 1, 'same')), 5);
+    results.plainConv2d_GFLOPs = (2 * 32 * 32 * 32 * 64 * 64 * 9) / sec / 1e9;
+    tf.dispose([x, w]);
+    console.error('plain conv2d GFLOP/s', results.plainConv2d_GFLOPs);
+  }
   for (const [name, c] of Object.entries(configs)) {
     const l = layoutOf(c);
     const flat = flatten(l, initParams(c, 1));
@@ -55,7 +64,7 @@ async function main() {
     const r: Record<string, number> = { params: countParams(c) };
     for (const size of quick ? [64] : [64, 256]) {
       const x = tf.randomNormal([1, size, size, 3]) as tf.Tensor4D;
-      const sec = timeIt(() => tf.tidy(() => unetForward(c, p, x, [500]).dataSync()), size === 256 ? 1 : 3);
+      const sec = timeIt(() => readTidy(() => unetForward(c, p, x, [500])), size === 256 ? 2 : 5);
       r[`forward${size}_evalsPerSec`] = 1 / sec;
       r[`forward${size}_GFLOPs`] = convFlops(c, size, size) / sec / 1e9;
       x.dispose();

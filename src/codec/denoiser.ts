@@ -4,7 +4,7 @@
  * once; every call is batch 1 on the whole (padded) image, so encoder and decoder run the very same
  * computation.
  */
-import { tf } from '../model/backend.js';
+import { tf, readTidy } from '../model/backend.js';
 import { unetForward, paramSpecs, type Params } from '../model/unet.js';
 import { type LoadedModel } from '../model/model-file.js';
 import { NoiseSchedule } from '../model/schedule.js';
@@ -30,7 +30,7 @@ export class Denoiser {
   /** ε̂ for state x ([h, w, C] float64, C = model channels) at timestep t, snapped to the grid. */
   eps(x: Float64Array, h: number, w: number, t: number): Float64Array {
     const c = this.model.config.unet;
-    const out = tf.tidy(() => unetForward(c, this.params, tf.tensor4d(Float32Array.from(x), [1, h, w, c.imageChannels]), [t]).dataSync());
+    const out = readTidy(() => unetForward(c, this.params, tf.tensor4d(Float32Array.from(x), [1, h, w, c.imageChannels]), [t]));
     this.evals++;
     const e = new Float64Array(out.length);
     for (let i = 0; i < out.length; i++) e[i] = Math.round(out[i] * SNAP) / SNAP;

@@ -50,4 +50,16 @@ export function backendFingerprint(): string {
   return `${b}-${tf.version_core}`;
 }
 
+/**
+ * Runs `f` in a tidy scope and reads its tensor result out. Returning a typed array from tf.tidy
+ * makes tfjs walk every element looking for tensors (measured: ~100 ms for 262k floats, more than
+ * a 512x512 matmul), so the read happens outside the scope.
+ */
+export function readTidy(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  const data = t.dataSync() as Float32Array;
+  t.dispose();
+  return data;
+}
+
 export { tf };

@@ -4,7 +4,7 @@
  * x_0 under the discretised Gaussian decoder given x_{t_1}. Each term needs only a sample
  * x_t ~ q(x_t | x_0), drawn here from Philox, so the estimate is deterministic for a given seed.
  */
-import { tf } from './backend.js';
+import { tf, readTidy } from './backend.js';
 import { unetForward, type UNetConfig, type Params } from './unet.js';
 import { NoiseSchedule } from './schedule.js';
 import { posteriorCoefs, reverseVariance, gaussianKl, discretizedNll, x0Variance, type VarianceKind } from './diffusion.js';
@@ -42,7 +42,7 @@ export function decoderStd(sch: NoiseSchedule, t: number, variance: VarianceKind
 export type EpsPredictor = (xt: Float32Array, nb: number, t: number) => ArrayLike<number>;
 
 export function unetPredictor(c: UNetConfig, p: Params, h: number, w: number): EpsPredictor {
-  return (xt, nb, t) => tf.tidy(() => unetForward(c, p, tf.tensor4d(xt, [nb, h, w, c.imageChannels]), new Array(nb).fill(t)).dataSync());
+  return (xt, nb, t) => readTidy(() => unetForward(c, p, tf.tensor4d(xt, [nb, h, w, c.imageChannels]), new Array(nb).fill(t)));
 }
 
 /**
