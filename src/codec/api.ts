@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readHeader, readContainer, truncateContainer, concatBytes } from '../bitstream/container.js';
+import { readContainer, concatBytes, type ParsedContainer } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { initBackend } from '../model/backend.js';
 import { loadModelFile } from '../model/model-file.js';
@@ -57,8 +57,7 @@ export interface Budget {
 }
 
 /** Number of whole chunks a budget allows. */
-export function chunksWithin(bytes: Uint8Array, b: Budget): number {
-  const parsed = readContainer(bytes, { allowPartialTail: true });
+export function chunksWithin(parsed: ParsedContainer, b: Budget): number {
   const { width, height } = parsed.header.image;
   let limit = Infinity;
   if (b.bytes !== undefined) limit = Math.min(limit, b.bytes);
@@ -73,7 +72,7 @@ export async function decode(bytes: Uint8Array, options: CodecOptions & Budget &
   const den = await denoiserOf(options);
   const parsed = readContainer(bytes, { allowPartialTail: true });
   const d = new ProgressiveDecoder(parsed, den);
-  const n = chunksWithin(bytes, options);
+  const n = chunksWithin(parsed, options);
   for (let i = 0; i < n; i++) {
     d.apply(parsed.chunks[i]);
     options.onProgress?.(i + 1, n);
@@ -153,7 +152,6 @@ export function inspect(bytes: Uint8Array): FileInfo {
 
 /** A shorter file: the header plus the chunks the budget allows. */
 export function truncate(bytes: Uint8Array, b: Budget): Uint8Array {
-  readHeader(bytes);
   const parsed = readContainer(bytes, { allowPartialTail: true });
-  return truncateContainer(bytes, parsed.offsets[chunksWithin(bytes, b)]);
+  return bytes.slice(0, parsed.offsets[chunksWithin(parsed, b)]);
 }
