@@ -169,3 +169,8 @@ test('every channel choice round-trips: uq, rec and auto (per-step choice record
   }
   t.true(kinds.has('uq') && kinds.has('rec') && kinds.has('x0'));
 });
+
+test('images beyond the one-piece limit are refused before any work, with a clear message', (t) => {
+  const big = { width: 2049, height: 2048, channels: 3 as const, data: new Uint8Array(0) };
+  t.throws(() => encodeImage(big, den), { instanceOf: DdpmError, message: /larger than this version codes in one piece/ });
+});

@@ -46,11 +46,19 @@ export function unetFactor(den: Denoiser): number {
 
 /** REC costs about its KL plus index-coding slack and side information. */
 const REC_SLACK = 1.06;
+/** REC draws K·D normals per step; above this many, 'auto' uses UQ (~14 M normals/s per core). */
+export const REC_MAX_DRAWS = 2 ** 28;
+/**
+ * Until tiled coding exists the whole image goes through the network at once; this bounds its
+ * activations (and the float64 state arrays) to a few GB.
+ */
+export const MAX_CODEC_PIXELS = 2048 * 2048;
 
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
 function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number): { payload: { kind: number; bytes: Uint8Array }; next: Float64Array } {
   const uq = channel === 'rec' ? null : uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
   if (channel === 'uq' && uq) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
+  if (uq && channel === 'auto' && l.n * 1024 > REC_MAX_DRAWS) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
   if (uq && channel === 'auto') {
     let kl = 0;
     let e2 = 0;
@@ -72,6 +80,9 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   const sch = den.schedule;
   const steps = Array.isArray(o.steps) ? o.steps : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
   if (steps[0] !== sch.T) throw new DdpmError('BAD_ARGUMENT', `coding steps must start at T = ${sch.T}`);
+  if (img.width * img.height > MAX_CODEC_PIXELS) {
+    throw new DdpmError('LIMIT_EXCEEDED', `image ${img.width}x${img.height} is larger than this version codes in one piece (${MAX_CODEC_PIXELS} pixels; tiled coding is not implemented yet) — downscale or split it`);
+  }
   const seed = o.seed ?? [0x6464706d, 1];
   const l = makeLayout(img.width, img.height, img.channels, unetFactor(den));
   const x0 = imageToState(img, l);
