@@ -55,3 +55,15 @@ test('bad input: one-line message, non-zero exit, nothing written', (t) => {
   }
   for (const f of ['x.png', 'y.png', 'z.ddpm', 'w.ddpm', 'v.png']) t.false(existsSync(join(dir, f)));
 });
+
+test('bound (with calibration) and sample run on a tiny model', (t) => {
+  const m2 = join(dir, 'tiny2.ddpm-model');
+  writeFileSync(m2, serializeModel(tinyModel(3)));
+  let r = run('bound', '--data', 'fixtures', '--model', m2, '--size', '16', '--limit', '2', '--strata', '4', '--steps', '3', '--calibrate', '--json');
+  t.is(r.status, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  for (const v of ['upper', 'lower', 'analytic']) t.true(rep[v].fullT.bitsPerDim > 0 && rep[v].coding.bitsPerDim > 0, v);
+  r = run('sample', '-o', join(dir, 'grid.png'), '--model', m2, '--n', '2', '--size', '8', '--steps', '2');
+  t.is(r.status, 0, r.stderr);
+  t.true(existsSync(join(dir, 'grid.png')));
+});
