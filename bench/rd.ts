@@ -101,13 +101,20 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
 
-/** Mean curve over images, point by point (same settings / truncation indices). */
-export function meanCurve(results: ImageResult[], pick: (r: ImageResult) => Point[] | undefined): Array<{ x: number; y: number; ms: number }> {
+/**
+ * Mean curve over images, point by point (same settings / truncation indices). Our streams end
+ * losslessly after a number of steps that differs between images, so for them (`losslessEnd`) the
+ * lossy points are averaged over the indices every image has, and the lossless ends are averaged
+ * separately as the last point (PSNR shown as 99).
+ */
+export function meanCurve(results: ImageResult[], pick: (r: ImageResult) => Point[] | undefined, losslessEnd = false): Array<{ x: number; y: number; ms: number }> {
   const lists = results.map(pick).filter((l): l is Point[] => !!l && l.length > 0);
   if (!lists.length) return [];
-  const n = Math.min(...lists.map((l) => l.length));
+  const lossy = losslessEnd ? lists.map((l) => l.filter((p) => Number.isFinite(p.psnr))) : lists;
+  const n = Math.min(...lossy.map((l) => l.length));
   const out = [];
-  for (let i = 0; i < n; i++) out.push({ x: mean(lists.map((l) => l[i].bpp)), y: mean(lists.map((l) => Math.min(l[i].psnr, 99))), ms: mean(lists.map((l) => l[i].msssim)) });
+  for (let i = 0; i < n; i++) out.push({ x: mean(lossy.map((l) => l[i].bpp)), y: mean(lossy.map((l) => Math.min(l[i].psnr, 99))), ms: mean(lossy.map((l) => l[i].msssim)) });
+  if (losslessEnd) out.push({ x: mean(lists.map((l) => l[l.length - 1].bpp)), y: 99, ms: 1 });
   return out;
 }
 
@@ -130,7 +137,7 @@ export function summarize(label: string, results: ImageResult[]) {
     images: results.map((r) => r.name),
     bdRateOursVs: bd,
     losslessBpp: lossless,
-    ours: Object.fromEntries(Object.keys(results[0]?.ours ?? {}).map((m) => [m, meanCurve(results, (r) => r.ours[m])])),
+    ours: Object.fromEntries(Object.keys(results[0]?.ours ?? {}).map((m) => [m, meanCurve(results, (r) => r.ours[m], true)])),
     baselines: Object.fromEntries(baselineNames.map((b) => [b, meanCurve(results, (r) => r.baselines[b])])),
     steps: stepsTable,
     seconds: { encode: mean(results.map((r) => r.oursDetail.encodeSeconds)), decodeAllPrefixes: mean(results.map((r) => r.oursDetail.decodeSeconds)), networkEvalsPerSecond: mean(results.map((r) => r.oursDetail.networkEvals / Math.max(1e-9, r.oursDetail.decodeSeconds))) },
@@ -148,7 +155,7 @@ export function markdown(summaries: Summary[], meta: Record<string, unknown>): s
     lines.push('', '| BD-rate of ours (mean recon) vs | % (negative = we need fewer bits) |', '|---|---|');
     for (const [k, v] of Object.entries(s.bdRateOursVs)) lines.push(`| ${k} | ${v === null ? 'n/a (curves do not overlap)' : v.toFixed(1)} |`);
     for (const [m, curve] of Object.entries(s.ours)) {
-      lines.push('', `Ours, recon ${m}: bpp → PSNR (MS-SSIM) at each truncation point`, '', curve.map((p) => `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB (${p.ms.toFixed(3)})`).join('; '));
+      lines.push('', `Ours, recon ${m}: mean bpp → PSNR (MS-SSIM) at the truncation points all images have, then the lossless end`, '', curve.map((p) => (p.y >= 99 ? `${p.x.toFixed(3)} → lossless` : `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB (${p.ms.toFixed(3)})`)).join('; '));
     }
     lines.push('', '| step t→ | mean bytes | ideal bytes (KL) | overhead |', '|---|---|---|---|');
     for (const st of s.steps) lines.push(`| ${st.t} | ${st.bytes.toFixed(0)} | ${st.idealBytes.toFixed(0)} | ${st.overheadPct.toFixed(0)}% |`);
