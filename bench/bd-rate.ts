@@ -3,33 +3,26 @@
  * from cubic fits of log(rate) against PSNR over the overlapping PSNR range. Negative: B needs
  * fewer bits.
  */
+import { solveLinear } from '../src/bitstream/deterministic-math.js';
+
 export interface RdPoint {
   bpp: number;
   psnr: number;
 }
 
 function polyfit3(x: number[], y: number[]): number[] {
-  // least squares for y = c0 + c1 x + c2 x² + c3 x³ (normal equations, Gaussian elimination)
+  // least squares for y = c0 + c1 x + c2 x² + c3 x³ through the normal equations
   const m = 4;
-  const A = Array.from({ length: m }, () => new Array(m + 1).fill(0));
+  const A = Array.from({ length: m }, () => new Array(m).fill(0));
+  const b = new Array(m).fill(0);
   for (let i = 0; i < x.length; i++) {
     const p = [1, x[i], x[i] ** 2, x[i] ** 3];
     for (let r = 0; r < m; r++) {
       for (let c = 0; c < m; c++) A[r][c] += p[r] * p[c];
-      A[r][m] += p[r] * y[i];
+      b[r] += p[r] * y[i];
     }
   }
-  for (let c = 0; c < m; c++) {
-    let piv = c;
-    for (let r = c + 1; r < m; r++) if (Math.abs(A[r][c]) > Math.abs(A[piv][c])) piv = r;
-    [A[c], A[piv]] = [A[piv], A[c]];
-    for (let r = 0; r < m; r++) {
-      if (r === c || A[c][c] === 0) continue;
-      const f = A[r][c] / A[c][c];
-      for (let k = c; k <= m; k++) A[r][k] -= f * A[c][k];
-    }
-  }
-  return A.map((row, i) => row[m] / row[i]);
+  return solveLinear(A, b);
 }
 
 function integral(c: number[], a: number, b: number): number {

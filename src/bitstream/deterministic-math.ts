@@ -139,3 +139,24 @@ export function detCosSin(x: number, out: Float64Array): void {
   const u = x / TWO_PI;
   cosSin2Pi(u - Math.floor(u), out);
 }
+
+/**
+ * Solves A x = b (small, dense) by Gauss–Jordan elimination with partial pivoting; a singular
+ * pivot leaves its unknown at 0. Plain float64 arithmetic, used by encoders' least-squares fits.
+ */
+export function solveLinear(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i]]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
+    [M[c], M[p]] = [M[p], M[c]];
+    if (Math.abs(M[c][c]) < 1e-12) continue;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r][c] / M[c][c];
+      for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
+    }
+  }
+  return M.map((row, i) => (Math.abs(row[i]) < 1e-12 ? 0 : row[n] / row[i]));
+}

@@ -13,6 +13,7 @@
 import { DdpmError } from '../bitstream/errors.js';
 import type { ContinuousLaw } from '../bitstream/cdf.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
+import { solveLinear } from '../bitstream/deterministic-math.js';
 
 export interface Grid {
   width: number;
@@ -105,23 +106,6 @@ export function scanContext(g: Grid, p: ContextParams, mask: Uint8Array | null, 
   }
 }
 
-function solve(A: number[][], b: number[]): number[] {
-  const n = b.length;
-  const M = A.map((row, i) => [...row, b[i]]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r][c]) > Math.abs(M[p][c])) p = r;
-    [M[c], M[p]] = [M[p], M[c]];
-    if (Math.abs(M[c][c]) < 1e-12) continue;
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = M[r][c] / M[c][c];
-      for (let k = c; k <= n; k++) M[r][k] -= f * M[c][k];
-    }
-  }
-  return M.map((row, i) => (Math.abs(row[i]) < 1e-12 ? 0 : row[n] / row[i]));
-}
-
 /** −log2 P(value i) for a prediction (offset, law scale) under `law` (the encoder's cost model). */
 export type SampleBits = (i: number, offset: number, lawScale: number, law: ContinuousLaw) => number;
 
@@ -164,7 +148,7 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, sa
   }
   const ridge = 1e-3 * Math.max(1e-9, sumSq);
   for (let p = 0; p < N_CTX; p++) A[p][p] += ridge;
-  const fitted = Int8Array.from(solve(A, b), (x) => Math.max(-128, Math.min(127, Math.round(x * WEIGHT_SCALE))));
+  const fitted = Int8Array.from(solveLinear(A, b), (x) => Math.max(-128, Math.min(127, Math.round(x * WEIGHT_SCALE))));
   const none = new Int8Array(N_CTX);
   const feats = new Map<Int8Array, ReturnType<typeof contextFeatures>>();
   for (const w of [fitted, none]) feats.set(w, contextFeatures(g, w, r, mask, stride));

@@ -54,23 +54,30 @@ export const REC_MAX_DRAWS = 2 ** 28;
  */
 export const MAX_CODEC_PIXELS = 2048 * 2048;
 
+/**
+ * The step's ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the
+ * measured error variance of its mean (the adaptation a global-variance channel makes).
+ */
+function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array): number {
+  let e2 = 0;
+  let n = 0;
+  for (let i = 0; i < l.n; i++) {
+    if (!l.coded[i]) continue;
+    e2 += (muQ[i] - muP[i]) ** 2;
+    n++;
+  }
+  const vp = g.variance + e2 / Math.max(1, n);
+  let kl = 0;
+  for (let i = 0; i < l.n; i++) if (l.coded[i]) kl += gaussianKl(muQ[i], g.variance, muP[i], vp);
+  return kl / Math.LN2;
+}
+
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
-function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number): { payload: { kind: number; bytes: Uint8Array }; next: Float64Array } {
+function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number): { payload: { kind: number; bytes: Uint8Array }; next: Float64Array } {
   const uq = channel === 'rec' ? null : uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
   if (channel === 'uq' && uq) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
   if (uq && channel === 'auto' && l.n * 1024 > REC_MAX_DRAWS) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
-  if (uq && channel === 'auto') {
-    let kl = 0;
-    let e2 = 0;
-    let n = 0;
-    for (let i = 0; i < l.n; i++) if (l.coded[i]) {
-      e2 += (muQ[i] - muP[i]) ** 2;
-      n++;
-    }
-    const vp = g.variance + e2 / Math.max(1, n);
-    for (let i = 0; i < l.n; i++) if (l.coded[i]) kl += gaussianKl(muQ[i], g.variance, muP[i], vp);
-    if ((kl / Math.LN2 / 8) * REC_SLACK + 8 >= uq.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
-  }
+  if (uq && channel === 'auto' && (klBits / 8) * REC_SLACK + 8 >= uq.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
   const rec = recEncode(g, muP, muQ, l.coded, seed, k);
   if (uq && uq.payload.length <= rec.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
   return { payload: { kind: CHUNK_STEP_REC, bytes: rec.payload }, next: rec.next };
@@ -115,23 +122,11 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     const g = stepGeometry(sch, t, steps[k + 1]);
     const muP = modelMean(g, x, x0hat);
     const muQ = modelMean(g, x, x0);
-    const { payload, next } = codeStep(o.channel ?? 'auto', g, l, muP, muQ, seed, k);
+    const klBits = stepKlBits(g, l, muP, muQ);
+    const { payload, next } = codeStep(o.channel ?? 'auto', g, l, muP, muQ, seed, k, klBits);
     stepChunks.push({ kind: payload.kind, index: k, state: stateChecksum(muP), payload: payload.bytes });
     acc += payload.bytes.length;
-    // ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the measured
-    // error variance of its mean (the adaptation a global-variance channel would make)
-    let kl = 0;
-    let err = 0;
-    let cnt = 0;
-    for (let i = 0; i < l.n; i++) {
-      if (!l.coded[i]) continue;
-      const d = muQ[i] - muP[i];
-      err += d * d;
-      cnt++;
-    }
-    const vp = g.variance + err / Math.max(1, cnt);
-    for (let i = 0; i < l.n; i++) if (l.coded[i]) kl += gaussianKl(muQ[i], g.variance, muP[i], vp);
-    ideal.push(kl / Math.LN2);
+    ideal.push(klBits);
     o.onProgress?.(k + 1, K);
     if (o.earlyLossless !== false && acc >= bestCost) break;
     x = next;
