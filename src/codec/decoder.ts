@@ -3,7 +3,7 @@
  * checks each chunk's expected-state checksum before using it (a different model, backend or build
  * stops with a clear error instead of producing garbage), and can stop after any chunk.
  */
-import { readContainer, type ParsedContainer, type Chunk } from '../bitstream/container.js';
+import type { ParsedContainer, Chunk } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { Denoiser } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
@@ -93,20 +93,4 @@ export class ProgressiveDecoder {
 
 function desync(k: number): DdpmError {
   return new DdpmError('DESYNC', `cannot decode with this model/backend: decoder state differs from the encoder's at step ${k} (different model weights, TensorFlow.js backend or build)`);
-}
-
-export interface DecodeLimits {
-  /** apply at most this many chunks */
-  maxChunks?: number;
-}
-
-export function decodeBytes(bytes: Uint8Array, den: Denoiser, limits: DecodeLimits = {}, recon: ReconOptions = { mode: 'mean' }, onChunk?: (d: ProgressiveDecoder) => void): { image: RawImage; decoder: ProgressiveDecoder; parsed: ParsedContainer } {
-  const parsed = readContainer(bytes, { allowPartialTail: true });
-  const d = new ProgressiveDecoder(parsed, den);
-  const n = Math.min(parsed.chunks.length, limits.maxChunks ?? Infinity);
-  for (let i = 0; i < n; i++) {
-    d.apply(parsed.chunks[i]);
-    onChunk?.(d);
-  }
-  return { image: d.image(recon), decoder: d, parsed };
 }
