@@ -12,7 +12,7 @@ import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
-import { CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, CHANNELS } from './codec-params.js';
+import { CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, readCodecParams } from './codec-params.js';
 import type { ReconOptions } from './reconstruct.js';
 
 export type { RawImage, ReconOptions };
@@ -124,15 +124,13 @@ export interface FileInfo {
 export function inspect(bytes: Uint8Array): FileInfo {
   const parsed = readContainer(bytes, { allowPartialTail: true });
   const { header } = parsed;
-  const codec = header.codec as unknown[];
-  const steps = (Array.isArray(codec) ? codec[1] : []) as number[];
-  const ideal = (Array.isArray(codec) ? codec[7] : []) as number[];
+  const { steps, idealBits: ideal, channel } = readCodecParams(header.codec, header.image);
   const px = header.image.width * header.image.height;
   return {
     model: header.model,
     image: header.image,
     steps,
-    channel: Array.isArray(codec) ? (CHANNELS[codec[2] as number] ?? 'unknown') : 'unknown',
+    channel,
     headerBytes: parsed.offsets[0],
     totalBytes: bytes.length,
     lossless: parsed.chunks.some((c) => c.kind === CHUNK_X0),

@@ -30,7 +30,11 @@ export function packCodecParams(p: CodecParams): unknown[] {
   return [p.version, p.steps, CHANNELS.indexOf(p.channel), p.seed, p.snapBits, p.paddedWidth, p.paddedHeight, p.idealBits];
 }
 
-export function validateCodecParams(raw: unknown, image: { width: number; height: number }, T: number): CodecParams {
+/**
+ * Reads and checks the positional header form (everything that needs no model). Untrusted input:
+ * every field is validated before use.
+ */
+export function readCodecParams(raw: unknown, image: { width: number; height: number }): CodecParams {
   if (!Array.isArray(raw) || raw.length < 8) throw new DdpmError('CORRUPT', 'header: codec parameters malformed');
   if (raw[0] !== CODEC_VERSION) throw new DdpmError('UNSUPPORTED_VERSION', `codec version ${String(raw[0])} is not supported by this build (reads ${CODEC_VERSION})`);
   const p: CodecParams = {
@@ -49,10 +53,16 @@ export function validateCodecParams(raw: unknown, image: { width: number; height
   for (let i = 0; i < p.steps.length; i++) {
     if (!Number.isInteger(p.steps[i]) || p.steps[i] < 1 || (i > 0 && p.steps[i] >= p.steps[i - 1])) throw bad('coding steps must be descending positive integers');
   }
-  if (p.steps[0] !== T) throw bad(`coding steps must start at the model's T = ${T}`);
   if (!Array.isArray(p.seed) || p.seed.length !== 2 || !p.seed.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32)) throw bad('seed malformed');
   if (!Number.isInteger(p.paddedWidth) || !Number.isInteger(p.paddedHeight) || p.paddedWidth < image.width || p.paddedHeight < image.height || p.paddedWidth > image.width + 64 || p.paddedHeight > image.height + 64) throw bad('padding malformed');
   if (p.snapBits !== 16) throw bad(`snap grid 2^-${String(p.snapBits)} is not supported`);
   if (!Array.isArray(p.idealBits) || p.idealBits.length > MAX_STEPS || !p.idealBits.every((b) => typeof b === 'number')) throw bad('ideal bits malformed');
+  return p;
+}
+
+/** `readCodecParams`, plus the checks against the model that will decode the file. */
+export function validateCodecParams(raw: unknown, image: { width: number; height: number }, T: number): CodecParams {
+  const p = readCodecParams(raw, image);
+  if (p.steps[0] !== T) throw new DdpmError('CORRUPT', `header: coding steps must start at the model's T = ${T}`);
   return p;
 }
