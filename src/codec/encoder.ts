@@ -1,10 +1,11 @@
 /**
- * The progressive encoder (DDPM Algorithm 3 over a universal-quantisation channel).
+ * The progressive encoder (DDPM Algorithm 3).
  *
  * Both sides start from x_T drawn from the file seed. For each coding step t → s the encoder sends
- * a sample of q(x_s | x_t, x_0) coded against p_θ(x_s | x_t); after each step it also prices the
- * lossless ending (every sample under the discretised Gaussian given the current state) and keeps
- * the cheapest switching point: the stream ends with the diffusion steps up to there, then x_0.
+ * a sample of q(x_s | x_t, x_0) coded against p_θ(x_s | x_t) on the universal-quantisation or the
+ * reverse-channel-coding channel; after each step it also prices the lossless ending (every sample
+ * under the context-adaptive x0 coder given the current state) and keeps the cheapest switching
+ * point: the stream ends with the diffusion steps up to there, then x_0.
  */
 import { type Chunk, type ContainerHeader, writeContainer } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
@@ -16,7 +17,7 @@ import { x0Encode, x0Plan, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, type CodecParams, type ChannelChoice, packCodecParams } from './codec-params.js';
-import { recEncode } from './rec-channel.js';
+import { recEncode, recDraws } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
 import type { RawImage } from './image-io.js';
@@ -76,7 +77,7 @@ function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64A
 function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number): { payload: { kind: number; bytes: Uint8Array }; next: Float64Array } {
   const uq = channel === 'rec' ? null : uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
   if (channel === 'uq' && uq) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
-  if (uq && channel === 'auto' && l.n * 1024 > REC_MAX_DRAWS) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
+  if (uq && channel === 'auto' && recDraws(l.n) > REC_MAX_DRAWS) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
   if (uq && channel === 'auto' && (klBits / 8) * REC_SLACK + 8 >= uq.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
   const rec = recEncode(g, muP, muQ, l.coded, seed, k);
   if (uq && uq.payload.length <= rec.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };

@@ -22,6 +22,11 @@ const VAR_GRID: LogGrid = { perOctave: 8, offset: 200 };
 const SIDE = 6;
 const TARGET_CHUNK_BITS = 8;
 const MAX_LOG2_K = 16;
+
+/** Gaussian draws the encoder makes for a step of D coded dims with chunks at the target budget. */
+export function recDraws(D: number): number {
+  return D * 2 ** (TARGET_CHUNK_BITS + 2);
+}
 const REC_STREAM = 0x52454331;
 
 function zipfExponent(kbar: number): number {
