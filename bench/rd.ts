@@ -15,6 +15,8 @@ import { bdRate, type RdPoint } from './bd-rate.js';
 import { lossyLadders, progressiveJpeg, lossless, hasCjxl, jpegXl, type Coded } from './baselines.js';
 import { rdSvg, svgToPng, type Series } from './plot.js';
 import { machineInfo } from './machine.js';
+import { variationalBound, fullBoundSteps } from '../src/model/bound.js';
+import { gammaFunction } from '../src/model/model-file.js';
 
 export interface RdOptions {
   images: Array<Img & { name: string }>;
@@ -25,6 +27,8 @@ export interface RdOptions {
   reconSteps?: number;
   qualities?: number[];
   jxl?: boolean;
+  /** also estimate the model's full-T variational bound on each image (what a perfect channel would pay) */
+  bound?: boolean;
   onProgress?: (msg: string) => void;
 }
 
@@ -86,6 +90,10 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       losslessBpp.jxlLossless = (j.lossless.bytes * 8) / (img.width * img.height);
       baselines.jxl = j.lossy.map((c) => point(img, c.decoded, c.bytes, c.setting));
     }
+    if (o.bound) {
+      o.onProgress?.(`${o.label} ${img.name}: model bound`);
+      losslessBpp.modelBound = modelBoundBpp(o.den, img);
+    }
     results.push({
       name: img.name,
       width: img.width,
@@ -97,6 +105,19 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
     });
   }
   return results;
+}
+
+/**
+ * The model's full-T variational bound (L_T + Σ L_{t-1} + L_0) on one image in bits per pixel —
+ * analytic variance when the model carries Γ, else the upper (β) variance. Not a file size: the
+ * rate an ideal channel would need with all T steps.
+ */
+export function modelBoundBpp(den: Denoiser, img: Img): number {
+  const { steps, weights } = fullBoundSteps(den.schedule.T, 32);
+  const gamma = gammaFunction(den.model);
+  const D = img.width * img.height * 3;
+  const r = variationalBound(den.predictor(img.height, img.width), den.schedule, img.data, 1, D, steps, { variance: gamma ? 'analytic' : 'upper', gamma, weights, singleStep: true, batch: 1 });
+  return r.totalBits * 3;
 }
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
@@ -151,7 +172,7 @@ export function markdown(summaries: Summary[], meta: Record<string, unknown>): s
   for (const s of summaries) {
     lines.push(`## ${s.label} (${s.images.length} images: ${s.images.join(', ')})`, '');
     lines.push('| lossless codec | mean bpp |', '|---|---|');
-    for (const [k, v] of Object.entries(s.losslessBpp)) lines.push(`| ${k} | ${v.toFixed(3)} |`);
+    for (const [k, v] of Object.entries(s.losslessBpp)) lines.push(`| ${k === 'modelBound' ? 'model bound, full T (ideal channel, not a file)' : k} | ${v.toFixed(3)} |`);
     lines.push('', '| BD-rate of ours (mean recon) vs | % (negative = we need fewer bits) |', '|---|---|');
     for (const [k, v] of Object.entries(s.bdRateOursVs)) lines.push(`| ${k} | ${v === null ? 'n/a (curves do not overlap)' : v.toFixed(1)} |`);
     for (const [m, curve] of Object.entries(s.ours)) {

@@ -3,7 +3,7 @@
  * lossless codecs on the dev-eval photos, 64x64 (whole image) and 256x256.
  *
  *   npm run bench -- [--images data/eval] [--sizes 64,256] [--limit N] [--model FILE] [--steps K]
- *                    [--recon mean,flow,sample] [--recon-256 mean] [--out bench/results]
+ *                    [--recon mean,flow,sample] [--recon-256 mean] [--out bench/results] [--no-bound]
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
@@ -22,6 +22,7 @@ async function main() {
       recon: { type: 'string', default: 'mean,flow,sample' },
       'recon-256': { type: 'string', default: 'mean' },
       out: { type: 'string', default: 'bench/results' },
+      'no-bound': { type: 'boolean', default: false },
     },
   });
   const den = await loadDenoiser(values.model);
@@ -47,6 +48,7 @@ async function main() {
       steps: values.steps ? Number(values.steps) : undefined,
       recon: (size > 64 ? values['recon-256'] : values.recon).split(',') as ReconMode[],
       jxl,
+      bound: !values['no-bound'],
       onProgress: (msg) => {
         if (msg.endsWith('baselines')) {
           done++;

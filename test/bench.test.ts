@@ -14,13 +14,13 @@ test('benchmark harness smoke run: one small image, a tiny model, every output w
   await initBackend('wasm');
   const den = new Denoiser(tinyModel(1));
   const img = await readImage('fixtures/coffee-32.png');
-  const results = await runRd({ images: [{ ...img, name: 'coffee-32' }], label: '32x32', den, steps: 4, recon: ['mean', 'flow'], reconSteps: 2, qualities: [20, 50, 80, 95], jxl: false });
+  const results = await runRd({ images: [{ ...img, name: 'coffee-32' }], label: '32x32', den, steps: 4, recon: ['mean', 'flow'], reconSteps: 2, qualities: [20, 50, 80, 95], jxl: false, bound: true });
   t.is(results.length, 1);
   const r = results[0];
   t.is(r.ours.mean.length, r.ours.flow.length);
   t.is(r.ours.mean[r.ours.mean.length - 1].psnr, Infinity, 'the full stream is lossless');
   for (const k of ['jpeg', 'webp', 'avif', 'jpegProgressiveCut']) t.true(r.baselines[k].length > 0, k);
-  for (const k of ['ours', 'png', 'webpLossless', 'avifLossless']) t.true(r.losslessBpp[k] > 0, k);
+  for (const k of ['ours', 'png', 'webpLossless', 'avifLossless', 'modelBound']) t.true(r.losslessBpp[k] > 0 && Number.isFinite(r.losslessBpp[k]), k);
   const s = summarize('32x32', results);
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   const files = await writeReports(dir, 'smoke', [s], { machine: { test: true }, model: { id: 'tiny' } }, { '32x32': results });

@@ -5,7 +5,7 @@ import { layoutOf, flatten, toTensors } from '../src/model/flat-params.js';
 import { lossAndGrads } from '../src/model/train-step.js';
 import { newAdam, adamUpdate } from '../src/model/adam.js';
 import { NoiseSchedule, DDPM_LINEAR } from '../src/model/schedule.js';
-import { boundOf, type EpsPredictor } from '../src/model/bound.js';
+import { boundOf, fullBoundSteps, type EpsPredictor } from '../src/model/bound.js';
 import { gaussianKl, posteriorCoefs } from '../src/model/diffusion.js';
 import { serializeModel, parseModel, modelHash } from '../src/model/model-file.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
@@ -88,6 +88,33 @@ test('bound matches the closed form for Gaussian data with the optimal denoiser'
   // the upper variance gives a looser (larger) bound at this coarse schedule
   const ru = boundOf(predict, sch, x0, null, n, D, [...steps, 5], { variance: 'upper', seed: 3, batch: 64 });
   t.true(ru.perStep.slice(0, steps.length).reduce((a, b) => a + b, 0) > klBits);
+});
+
+test('the full-T estimate covers every step once and matches the closed form where the terms are steep', (t) => {
+  for (const [T, strata, exact] of [[1000, 32, 48], [1000, 7, 1], [60, 32, 48], [50, 4, 100]] as const) {
+    const { steps, weights } = fullBoundSteps(T, strata, exact);
+    t.is(weights.reduce((a, b) => a + b, 0), T, `weights cover t = 1 … ${T}`);
+    t.is(steps[steps.length - 1], 1);
+    for (let k = 1; k < steps.length; k++) t.true(steps[k] < steps[k - 1], 'descending, distinct');
+  }
+  // Gaussian data, optimal denoiser, analytic variance (as above): Σ_{t=2}^{T} L_{t-1} = I(x_0; x_1) − I(x_0; x_T).
+  const s2 = 0.04;
+  const n = 16;
+  const D = 48;
+  const x0 = new Float64Array(n * D);
+  new PhiloxStream([6, 6], [0, 0, 0]).normals(x0);
+  for (let i = 0; i < x0.length; i++) x0[i] *= Math.sqrt(s2);
+  const predict: EpsPredictor = (xt, _nb, tt) => {
+    const ab = sch.alphaBar[tt];
+    return Float64Array.from(xt, (v) => (Math.sqrt(1 - ab) / (ab * s2 + 1 - ab)) * v);
+  };
+  const gamma = (tt: number) => (1 - sch.alphaBar[tt]) / (sch.alphaBar[tt] * s2 + 1 - sch.alphaBar[tt]);
+  const I = (tt: number) => 0.5 * Math.log(1 + (sch.alphaBar[tt] * s2) / (1 - sch.alphaBar[tt]));
+  const expected = (I(1) - I(sch.T)) / Math.LN2;
+  const { steps, weights } = fullBoundSteps(sch.T, 32);
+  const r = boundOf(predict, sch, x0, null, n, D, steps, { variance: 'analytic', gamma, seed: 4, batch: 64, weights, singleStep: true });
+  const kl = r.perStep.slice(0, -1).reduce((a, b) => a + b, 0);
+  t.true(Math.abs(kl - expected) < 0.03 * expected, `estimated ${kl} vs closed form ${expected} bits/dim`);
 });
 
 test('model files round-trip; hash is stable; corruption is a clear error', (t) => {
