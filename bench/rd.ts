@@ -9,6 +9,7 @@ import { Denoiser } from '../src/codec/denoiser.js';
 import { encodeImage } from '../src/codec/encoder.js';
 import { ProgressiveDecoder } from '../src/codec/decoder.js';
 import { readContainer } from '../src/bitstream/container.js';
+import { inspect } from '../src/codec/api.js';
 import type { ReconMode } from '../src/codec/reconstruct.js';
 import { psnr, msssim, type Img } from './metrics.js';
 import { bdRate, type RdPoint } from './bd-rate.js';
@@ -43,7 +44,17 @@ export interface ImageResult {
   width: number;
   height: number;
   ours: Record<string, Point[]>;
-  oursDetail: { encodeSeconds: number; decodeSeconds: number; networkEvals: number; headerBytes: number; steps: Array<{ t: number; bytes: number; idealBits: number }>; losslessBytes: number };
+  oursDetail: {
+    encodeSeconds: number;
+    decodeSeconds: number;
+    networkEvals: number;
+    headerBytes: number;
+    /** every diffusion step: its bytes (sub-framing excluded) and ideal KL bits */
+    steps: Array<{ t: number; bytes: number; idealBits: number }>;
+    /** every lossy truncation point: bytes after the header and the summed ideal bytes of the steps sent */
+    truncation: Array<{ bytes: number; idealBytes: number; overheadPct: number }>;
+    losslessBytes: number;
+  };
   baselines: Record<string, Point[]>;
   losslessBpp: Record<string, number>;
 }
@@ -76,7 +87,16 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       }
       o.onProgress?.(`${o.label} ${img.name}: decoded ${k}/${parsed.chunks.length}`);
     }
-    const steps = parsed.chunks.slice(0, -1).map((c, i) => ({ t: enc.params.steps[c.index], bytes: parsed.offsets[i + 1] - parsed.offsets[i], idealBits: enc.params.idealBits[i] ?? 0 }));
+    const info = inspect(enc.bytes);
+    const steps = info.chunks.flatMap((c) => c.steps).map((st) => ({ t: st.t, bytes: st.bytes, idealBits: st.idealBits ?? 0 }));
+    let idealSum = 0;
+    const truncation = info.chunks
+      .filter((c) => c.kind === 'steps')
+      .map((c) => {
+        idealSum += (c.idealBits ?? 0) / 8;
+        const bytes = c.cumulativeBytes - info.headerBytes;
+        return { bytes, idealBytes: idealSum, overheadPct: (100 * (bytes - idealSum)) / Math.max(1e-9, idealSum) };
+      });
     o.onProgress?.(`${o.label} ${img.name}: baselines`);
     const ladders = await lossyLadders(img, o.qualities);
     const baselines: Record<string, Point[]> = {};
@@ -99,7 +119,7 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       width: img.width,
       height: img.height,
       ours,
-      oursDetail: { encodeSeconds, decodeSeconds, networkEvals: o.den.evals - evals0, headerBytes: parsed.offsets[0], steps, losslessBytes: enc.bytes.length },
+      oursDetail: { encodeSeconds, decodeSeconds, networkEvals: o.den.evals - evals0, headerBytes: parsed.offsets[0], steps, truncation, losslessBytes: enc.bytes.length },
       baselines,
       losslessBpp,
     });
@@ -161,6 +181,8 @@ export function summarize(label: string, results: ImageResult[]) {
     ours: Object.fromEntries(Object.keys(results[0]?.ours ?? {}).map((m) => [m, meanCurve(results, (r) => r.ours[m], true)])),
     baselines: Object.fromEntries(baselineNames.map((b) => [b, meanCurve(results, (r) => r.baselines[b])])),
     steps: stepsTable,
+    /** the worst truncation point's overhead over the ideal, per image (the bar: within 25% / 10%) */
+    worstTruncationOverheadPct: results.map((r) => Math.max(...r.oursDetail.truncation.map((p) => p.overheadPct))),
     seconds: { encode: mean(results.map((r) => r.oursDetail.encodeSeconds)), decodeAllPrefixes: mean(results.map((r) => r.oursDetail.decodeSeconds)), networkEvalsPerSecond: mean(results.map((r) => r.oursDetail.networkEvals / Math.max(1e-9, r.oursDetail.decodeSeconds))) },
   };
 }
@@ -180,6 +202,7 @@ export function markdown(summaries: Summary[], meta: Record<string, unknown>): s
     }
     lines.push('', '| step t→ | mean bytes | ideal bytes (KL) | overhead |', '|---|---|---|---|');
     for (const st of s.steps) lines.push(`| ${st.t} | ${st.bytes.toFixed(0)} | ${st.idealBytes.toFixed(0)} | ${st.overheadPct.toFixed(0)}% |`);
+    lines.push('', `worst truncation point per image, bytes after the header over the ideal of the steps sent: ${s.worstTruncationOverheadPct.map((v) => `${v.toFixed(1)}%`).join(', ')}`);
     lines.push('', `encode ${s.seconds.encode.toFixed(2)} s/image, decode of every prefix ${s.seconds.decodeAllPrefixes.toFixed(2)} s/image, ${s.seconds.networkEvalsPerSecond.toFixed(1)} network evals/s`, '');
   }
   return lines.join('\n');

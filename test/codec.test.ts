@@ -24,7 +24,7 @@ const STEPS = [1000, 600, 300, 100, 20, 1];
 
 test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', async (t) => {
   const img = await readImage('fixtures/coffee-32.png');
-  const { bytes, stepsKept } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  const { bytes, stepsKept } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   t.is(stepsKept, STEPS.length - 1);
   const parsed = readContainer(bytes);
   t.is(parsed.chunks.length, STEPS.length);
@@ -37,6 +37,16 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   // a cut inside a chunk decodes the whole chunks before it
   const cut = bytes.subarray(0, parsed.offsets[3] + 7);
   t.is(sha((await decode(cut, { model: den })).data), sha((await decode(bytes.subarray(0, parsed.offsets[3]), { model: den })).data));
+  // steps grouped into chunks: the same steps, fewer truncation points, the same lossless end
+  const grouped = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 1e9 }).bytes;
+  const info = inspect(grouped);
+  t.is(info.chunks.length, 2);
+  t.is(info.chunks[0].steps.length, STEPS.length - 1);
+  t.deepEqual(info.chunks[0].steps.map((st) => st.t), STEPS.slice(0, -1));
+  t.true(grouped.length < bytes.length, 'grouping saves framing');
+  const mid = await decode(grouped.subarray(0, readContainer(grouped).offsets[1]), { model: den });
+  t.is(sha(mid.data), sha((await decode(bytes.subarray(0, parsed.offsets[STEPS.length - 1]), { model: den })).data), 'the same state after the same steps');
+  t.is(sha((await decode(grouped, { model: den })).data), sha(img.data));
 });
 
 test('greyscale odd-sized image: padding recorded and cropped, lossless', async (t) => {
@@ -61,7 +71,7 @@ test('encoding is deterministic; golden bytes', async (t) => {
 test('encode in one process, decode in another: identical pixels', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ddpm-'));
   const img = await readImage('fixtures/chelsea-32.png');
-  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   const file = join(dir, 'a.ddpm');
   writeFileSync(file, bytes);
   const cut = readContainer(bytes).offsets[3];
@@ -100,7 +110,7 @@ test('wrong model, desynchronised model and corrupt chunks give clear errors', a
 
 test('truncate keeps whole chunks within the budget; info reports the table', async (t) => {
   const img = await readImage('fixtures/coffee-32.png');
-  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   const info = inspect(bytes);
   t.true(info.lossless);
   t.is(info.chunks.length, STEPS.length);
@@ -115,7 +125,7 @@ test('truncate keeps whole chunks within the budget; info reports the table', as
 
 test('progressive stream API yields a preview per chunk from arbitrary byte pieces', async (t) => {
   const img = await readImage('fixtures/astronaut-32.png');
-  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   async function* pieces() {
     for (let i = 0; i < bytes.length; i += 97) yield bytes.subarray(i, i + 97);
   }
@@ -152,22 +162,22 @@ test('unsupported pixel formats are refused with a clear error', async (t) => {
   await t.throwsAsync(readImage(new Uint8Array([0, 1, 2, 3])), { message: /cannot read image/ });
 });
 
-test('every channel choice round-trips: uq, rec and auto (per-step choice recorded in chunk kinds)', async (t) => {
+test('every channel choice round-trips: uq, rec and auto (per-step choice recorded in the chunks)', async (t) => {
   const img = await readImage('fixtures/chelsea-32.png');
   const kinds = new Set<string>();
   for (const channel of ['uq', 'rec', 'auto'] as const) {
-    const { bytes } = encodeImage(img, den, { steps: STEPS, channel, earlyLossless: false });
+    const { bytes } = encodeImage(img, den, { steps: STEPS, channel, earlyLossless: false, minChunkBits: 0 });
     const info = inspect(bytes);
     t.is(info.channel, channel);
-    for (const c of info.chunks) kinds.add(c.kind);
-    if (channel !== 'auto') t.true(info.chunks.slice(0, -1).every((c) => c.kind === channel));
+    for (const c of info.chunks) for (const st of c.steps) kinds.add(st.channel);
+    if (channel !== 'auto') t.true(info.chunks.slice(0, -1).every((c) => c.steps.length === 1 && c.steps[0].channel === channel));
     const parsed = readContainer(bytes);
     for (let k = 0; k <= parsed.chunks.length; k++) {
       const out = await decode(bytes.subarray(0, parsed.offsets[k]), { model: den });
       if (k === parsed.chunks.length) t.is(sha(out.data), sha(img.data), `${channel}: lossless`);
     }
   }
-  t.true(kinds.has('uq') && kinds.has('rec') && kinds.has('x0'));
+  t.true(kinds.has('uq') && kinds.has('rec'));
 });
 
 test('images beyond the one-piece limit are refused before any work, with a clear message', (t) => {

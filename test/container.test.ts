@@ -9,7 +9,7 @@ const header: ContainerHeader = {
   image: { width: 64, height: 48, channels: 3 },
   codec: { schedule: [1000, 500, 1], channel: 'uq', seed: [1, 2] },
 };
-const chunks = [0, 1, 2, 3].map((i) => ({ kind: 1, index: i, state: 0xdeadbeef ^ i, payload: new Uint8Array(10 + i * 7).fill(i + 1) }));
+const chunks = [0, 1, 2, 3].map((i) => ({ kind: 1, index: i, state: 0xbeef ^ i, payload: new Uint8Array(10 + i * 7).fill(i + 1) }));
 
 test('round-trip, every chunk-boundary prefix is a valid file', (t) => {
   const bytes = writeContainer(header, chunks);
@@ -17,7 +17,8 @@ test('round-trip, every chunk-boundary prefix is a valid file', (t) => {
   t.deepEqual(p.header, header);
   t.is(p.chunks.length, 4);
   t.deepEqual(Array.from(p.chunks[2].payload), Array.from(chunks[2].payload));
-  t.is(p.chunks[3].state, (0xdeadbeef ^ 3) >>> 0);
+  t.is(p.chunks[3].state, 0xbeef ^ 3);
+  t.is(p.chunks[3].index, 3);
   for (let k = 0; k < p.offsets.length; k++) {
     const q = readContainer(bytes.subarray(0, p.offsets[k]));
     t.is(q.chunks.length, k);
@@ -28,6 +29,23 @@ test('round-trip, every chunk-boundary prefix is a valid file', (t) => {
   t.throws(() => readContainer(cut), { instanceOf: DdpmError, message: /truncated/ });
   t.is(readContainer(cut, { allowPartialTail: true }).chunks.length, 2);
   t.is(truncateContainer(bytes, p.offsets[3] - 1).length, p.offsets[2]);
+});
+
+test('chunk lengths at varint boundaries round-trip; framing is 6-7 bytes; overlong lengths are corruption', (t) => {
+  for (const n of [0, 1, 127, 128, 16383, 16384, 70000]) {
+    const c = { kind: 3, index: 0, state: 0xffff, payload: new Uint8Array(n).fill(7) };
+    const bytes = writeContainer(header, [c]);
+    const p = readContainer(bytes);
+    t.is(p.chunks[0].payload.length, n);
+    t.is(p.chunks[0].state, 0xffff);
+    t.is(bytes.length - p.offsets[0] - n, n < 128 ? 6 : n < 16384 ? 7 : 8);
+  }
+  const bytes = writeContainer(header, [{ kind: 1, index: 0, state: 1, payload: new Uint8Array(5) }]);
+  const start = readContainer(bytes).offsets[0];
+  // re-encode length 5 as the overlong varint 85 00
+  const over = new Uint8Array([...bytes.subarray(0, start + 1), 0x85, 0x00, ...bytes.subarray(start + 2)]);
+  t.throws(() => readContainer(over), { instanceOf: DdpmError, message: /overlong/ });
+  t.throws(() => writeContainer(header, [{ kind: 1, index: 0, state: 65536, payload: new Uint8Array(1) }]), { instanceOf: DdpmError });
 });
 
 test('golden bytes of a container', (t) => {

@@ -34,3 +34,16 @@ test('good means make small files: cost tracks prediction quality', (t) => {
   t.true(a < b * 0.6, `${a} vs ${b}`);
   t.true(a * 8 < n * 3, `${a} bytes for samples within ~1 level of their means`);
 });
+
+test('the lossless chunk verifies the decoded pixels (CRC-32 of the samples)', (t) => {
+  const g = { width: 6, height: 5, channels: 3 };
+  const v = Uint8Array.from({ length: 90 }, (_, i) => (i * 37) % 256);
+  const means = Float64Array.from(v, (x) => x / 127.5 - 1);
+  const bytes = x0Encode(v, means, g);
+  t.deepEqual(Array.from(x0Decode(bytes, means, g)), Array.from(v));
+  const bad = bytes.slice();
+  bad[bad.length - 1] ^= 1;
+  t.throws(() => x0Decode(bad, means, g), { message: /lossless check/ });
+  // means that differ from the encoder's (a desynchronised decoder) also fail the check or the coder
+  t.throws(() => x0Decode(bytes, Float64Array.from(means, (m) => m + 0.05), g));
+});

@@ -6,11 +6,16 @@
  *   hlen      u32 BE   length of the header, <= MAX_HEADER_BYTES
  *   header    msgpack  (model id + weights hash, image geometry, codec parameters, seeds)
  *   hcrc      u32 BE   CRC-32 of version, hlen and header
- *   chunk*    kind u8 | index u16 | state u32 | len u32 | payload (len bytes) | crc u32
+ *   chunk*    kind u8 | len varint | payload (len bytes) | crc u16 BE | state u16 BE
  *
- * A chunk's `state` is a checksum of the decoder state the encoder expects when the decoder reaches
- * that chunk, so a decoder with another model, backend or build stops with a clear error instead
- * of producing garbage. The chunk CRC covers kind, index, state, len and payload.
+ * Chunks are small at low rates (a 64x64 image's first steps carry a few dozen bytes), so framing
+ * is kept to 6–7 bytes: the chunk's position is its index, `len` is an unsigned LEB128 varint
+ * (canonical, at most 4 bytes), `crc` is the high half of the CRC-32 of kind, len and payload
+ * (integrity, checkable without a model), and `state` is a 16-bit checksum of the decoder state
+ * the encoder expects when the decoder reaches that chunk, so a decoder with another model,
+ * backend or build stops with a clear error instead of producing garbage. (A desynchronised
+ * decoder stays desynchronised, so a miss at one chunk, probability 2^-16, is caught at the next;
+ * the lossless chunk also carries a CRC-32 of the decoded pixels.)
  *
  * Any prefix that ends on a chunk boundary is itself a valid, shorter file: truncation needs
  * nothing but this module.
@@ -20,15 +25,15 @@ import { crc32 } from './crc32.js';
 import { DdpmError } from './errors.js';
 
 export const MAGIC = Uint8Array.from([0x89, 0x44, 0x44, 0x50, 0x4d, 0x0d, 0x0a, 0x1a]);
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 export const MAX_HEADER_BYTES = 1 << 20;
-export const MAX_CHUNK_BYTES = 1 << 28;
+/** the largest chunk payload: a 4-byte varint */
+export const MAX_CHUNK_BYTES = 2 ** 28 - 1;
 /** Documented image limits: each side at most 16384 pixels, at most 2^26 pixels in all. */
 export const MAX_SIDE = 16384;
 export const MAX_PIXELS = 1 << 26;
 const PRELUDE = MAGIC.length + 2 + 4;
-const CHUNK_HEAD = 1 + 2 + 4 + 4;
-const CHUNK_OVERHEAD = CHUNK_HEAD + 4;
+const CHUNK_TRAILER = 4;
 
 export interface ImageGeometry {
   width: number;
@@ -46,7 +51,9 @@ export interface ContainerHeader {
 
 export interface Chunk {
   kind: number;
+  /** position in the stream (implied by order: not stored) */
   index: number;
+  /** 16-bit checksum of the decoder state this chunk expects */
   state: number;
   payload: Uint8Array;
 }
@@ -108,17 +115,55 @@ export function writeHeader(header: ContainerHeader): Uint8Array {
   return out;
 }
 
+export function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 2 ** (7 * len)) len++;
+  return len;
+}
+
+export function writeVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 128) {
+    out[at++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  out[at++] = n;
+  return at;
+}
+
+/**
+ * Reads a canonical varint at `at`: its value and end, or null when the bytes end first. Overlong
+ * (non-minimal) or longer-than-4-byte encodings are corruption.
+ */
+export function readVarint(bytes: Uint8Array, at: number, what: string): { value: number; end: number } | null {
+  let value = 0;
+  for (let k = 0; k < 4; k++) {
+    if (at + k >= bytes.length) return null;
+    const b = bytes[at + k];
+    value += (b & 127) * 2 ** (7 * k);
+    if (!(b & 128)) {
+      if (k > 0 && b === 0) throw new DdpmError('CORRUPT', `${what}: overlong length encoding`);
+      return { value, end: at + k + 1 };
+    }
+  }
+  throw new DdpmError('CORRUPT', `${what}: length field longer than 4 bytes`);
+}
+
+/** High half of the CRC-32 of a chunk's kind, length and payload. */
+function chunkCrc(framed: Uint8Array): number {
+  return crc32(framed) >>> 16;
+}
+
 export function writeChunk(c: Chunk): Uint8Array {
-  if (!(c.kind >= 0 && c.kind < 256 && c.index >= 0 && c.index < 65536)) throw new DdpmError('BAD_ARGUMENT', 'chunk kind/index out of range');
+  if (!(Number.isInteger(c.kind) && c.kind >= 0 && c.kind < 256 && Number.isInteger(c.state) && c.state >= 0 && c.state < 65536)) throw new DdpmError('BAD_ARGUMENT', 'chunk kind/state out of range');
   if (c.payload.length > MAX_CHUNK_BYTES) throw new DdpmError('LIMIT_EXCEEDED', 'chunk too large');
-  const out = new Uint8Array(CHUNK_OVERHEAD + c.payload.length);
+  const head = 1 + varintLength(c.payload.length);
+  const out = new Uint8Array(head + c.payload.length + CHUNK_TRAILER);
+  out[0] = c.kind;
+  writeVarint(out, 1, c.payload.length);
+  out.set(c.payload, head);
   const view = new DataView(out.buffer);
-  view.setUint8(0, c.kind);
-  view.setUint16(1, c.index);
-  view.setUint32(3, c.state >>> 0);
-  view.setUint32(7, c.payload.length);
-  out.set(c.payload, CHUNK_HEAD);
-  view.setUint32(CHUNK_HEAD + c.payload.length, crc32(out.subarray(0, CHUNK_HEAD + c.payload.length)));
+  view.setUint16(head + c.payload.length, chunkCrc(out.subarray(0, head + c.payload.length)));
+  view.setUint16(head + c.payload.length + 2, c.state);
   return out;
 }
 
@@ -176,21 +221,17 @@ export function readContainer(bytes: Uint8Array, opts: { allowPartialTail?: bool
   let at = end;
   while (at < bytes.length) {
     const left = bytes.length - at;
-    const len = left >= CHUNK_HEAD ? u32(view, at + 7) : -1;
-    if (len > MAX_CHUNK_BYTES) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: length ${len} exceeds ${MAX_CHUNK_BYTES}`);
-    if (len < 0 || left < CHUNK_OVERHEAD + len) {
+    const len = readVarint(bytes, at + 1, `chunk ${chunks.length}`);
+    if (len && len.value > MAX_CHUNK_BYTES) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: length ${len.value} exceeds ${MAX_CHUNK_BYTES}`);
+    const end = len ? len.end + len.value + CHUNK_TRAILER : Infinity;
+    if (end > bytes.length) {
       if (opts.allowPartialTail) return { version, header, chunks, offsets, partialTail: left };
       throw new DdpmError('TRUNCATED', `truncated .ddpm file: chunk ${chunks.length} is cut after ${left} bytes`);
     }
-    const stored = u32(view, at + CHUNK_HEAD + len);
-    if (crc32(bytes.subarray(at, at + CHUNK_HEAD + len)) !== stored) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: checksum mismatch (corrupt file)`);
-    chunks.push({
-      kind: view.getUint8(at),
-      index: view.getUint16(at + 1),
-      state: u32(view, at + 3),
-      payload: bytes.subarray(at + CHUNK_HEAD, at + CHUNK_HEAD + len),
-    });
-    at += CHUNK_OVERHEAD + len;
+    const { value, end: head } = len as { value: number; end: number };
+    if (chunkCrc(bytes.subarray(at, head + value)) !== view.getUint16(head + value)) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: checksum mismatch (corrupt file)`);
+    chunks.push({ kind: bytes[at], index: chunks.length, state: view.getUint16(head + value + 2), payload: bytes.subarray(head, head + value) });
+    at = end;
     offsets.push(at);
   }
   return { version, header, chunks, offsets, partialTail: 0 };

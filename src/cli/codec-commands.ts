@@ -74,9 +74,19 @@ export async function infoCommand(argv: string[]): Promise<void> {
   console.log(`image ${image.width}x${image.height} ${image.channels === 1 ? 'grey' : 'RGB'}; model ${model.id} (sha256 ${model.sha256.slice(0, 16)}…); channel ${info.channel}`);
   console.log(`coding steps: ${info.steps.join(' ')}`);
   console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; ${info.partialTailBytes} bytes of a cut chunk ignored` : ''}`);
-  console.log('chunk  kind  t→s        bytes  cumulative    bpp   ideal bytes');
+  // cumulative overhead: bytes after the header vs the summed ideal (KL) of the steps sent
+  console.log('chunk  channel  t→s          bytes  cumulative     bpp   ideal bytes  cum. overhead');
+  let idealSum = 0;
   info.chunks.forEach((c, i) => {
     const ts = c.kind === 'x0' ? `${c.t}→x0` : `${c.t}→${c.s}`;
-    console.log(`${String(i).padStart(5)}  ${c.kind.padEnd(4)}  ${ts.padEnd(9)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}  ${c.idealBits === null ? '' : (c.idealBits / 8).toFixed(0).padStart(10)}`);
+    const chans = [...new Set(c.steps.map((st) => st.channel))].join('+');
+    const label = c.kind === 'x0' ? 'x0' : c.steps.length > 1 ? `${chans}×${c.steps.length}` : chans;
+    let over = '';
+    if (c.idealBits !== null) {
+      idealSum += c.idealBits / 8;
+      over = `${((100 * (c.cumulativeBytes - info.headerBytes - idealSum)) / Math.max(1, idealSum)).toFixed(0)}%`;
+    }
+    console.log(`${String(i).padStart(5)}  ${label.padEnd(7)}  ${ts.padEnd(11)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}  ${c.idealBits === null ? ''.padStart(12) : (c.idealBits / 8).toFixed(0).padStart(12)}  ${over.padStart(13)}`);
+    if (c.steps.length > 1) for (const st of c.steps) console.log(`         ${st.channel.padEnd(7)}  ${`${st.t}→${st.s}`.padEnd(11)} ${String(st.bytes).padStart(6)}  ${''.padStart(10)}  ${''.padStart(6)}  ${st.idealBits === null ? '' : (st.idealBits / 8).toFixed(0).padStart(12)}`);
   });
 }

@@ -12,7 +12,8 @@ import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
-import { CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, readCodecParams } from './codec-params.js';
+import { CHUNK_X0, STEP_UQ, readCodecParams } from './codec-params.js';
+import { unpackSteps } from './step-group.js';
 import type { ReconOptions } from './reconstruct.js';
 
 export type { RawImage, ReconOptions };
@@ -52,7 +53,7 @@ export interface Budget {
   bytes?: number;
   /** keep at most this many bits per pixel (whole chunks) */
   bpp?: number;
-  /** apply at most this many chunks (diffusion steps; the lossless chunk counts as one) */
+  /** apply at most this many chunks (truncation points; the lossless chunk counts as one) */
   step?: number;
 }
 
@@ -108,6 +109,14 @@ export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, opti
   if (!decoder) throw new DdpmError('TRUNCATED', 'stream ended before the .ddpm header was complete');
 }
 
+export interface StepInfo {
+  channel: 'uq' | 'rec';
+  t: number;
+  s: number;
+  bytes: number;
+  idealBits: number | null;
+}
+
 export interface FileInfo {
   model: { id: string; sha256: string };
   image: { width: number; height: number; channels: number };
@@ -117,7 +126,8 @@ export interface FileInfo {
   totalBytes: number;
   lossless: boolean;
   partialTailBytes: number;
-  chunks: Array<{ kind: 'uq' | 'rec' | 'x0'; index: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null }>;
+  /** one row per chunk (truncation point); a step chunk lists the diffusion steps it carries */
+  chunks: Array<{ kind: 'steps' | 'x0'; index: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null; steps: StepInfo[] }>;
 }
 
 /** Header fields and a per-chunk table, without a model. */
@@ -126,6 +136,18 @@ export function inspect(bytes: Uint8Array): FileInfo {
   const { header } = parsed;
   const { steps, idealBits: ideal, channel } = readCodecParams(header.codec, header.image);
   const px = header.image.width * header.image.height;
+  let k = 0;
+  const chunks = parsed.chunks.map((c, i) => {
+    const base = { index: c.index, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
+    if (c.kind === CHUNK_X0) return { ...base, kind: 'x0' as const, t: steps[k] ?? -1, s: 0, idealBits: null, steps: [] };
+    const list: StepInfo[] = unpackSteps(c.payload).map((st) => {
+      const row = { channel: st.channel === STEP_UQ ? ('uq' as const) : ('rec' as const), t: steps[k] ?? -1, s: steps[k + 1] ?? -1, bytes: st.bytes.length, idealBits: ideal[k] ?? null };
+      k++;
+      return row;
+    });
+    const idealBits = list.every((r) => r.idealBits !== null) ? list.reduce((a, r) => a + (r.idealBits as number), 0) : null;
+    return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, idealBits, steps: list };
+  });
   return {
     model: header.model,
     image: header.image,
@@ -135,16 +157,7 @@ export function inspect(bytes: Uint8Array): FileInfo {
     totalBytes: bytes.length,
     lossless: parsed.chunks.some((c) => c.kind === CHUNK_X0),
     partialTailBytes: parsed.partialTail,
-    chunks: parsed.chunks.map((c, i) => ({
-      kind: c.kind === CHUNK_STEP ? 'uq' : c.kind === CHUNK_STEP_REC ? 'rec' : 'x0',
-      index: c.index,
-      t: steps[c.index] ?? -1,
-      s: c.kind === CHUNK_X0 ? 0 : (steps[c.index + 1] ?? -1),
-      bytes: parsed.offsets[i + 1] - parsed.offsets[i],
-      cumulativeBytes: parsed.offsets[i + 1],
-      bpp: (parsed.offsets[i + 1] * 8) / px,
-      idealBits: c.kind === CHUNK_X0 ? null : (ideal[c.index] ?? null),
-    })),
+    chunks,
   };
 }
 

@@ -1,10 +1,12 @@
 /** The codec parameters stored in a .ddpm header, and their validation (untrusted input). */
 import { DdpmError } from '../bitstream/errors.js';
 
-export const CODEC_VERSION = 1;
-export const CHUNK_STEP = 1; // one diffusion step (universal quantisation)
+export const CODEC_VERSION = 2;
+export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
 export const CHUNK_X0 = 2; // the final lossless x_0 chunk
-export const CHUNK_STEP_REC = 3; // one diffusion step (reverse channel coding)
+/** channel of one step inside a CHUNK_STEPS chunk */
+export const STEP_UQ = 1; // universal quantisation
+export const STEP_REC = 3; // reverse channel coding
 export const MAX_STEPS = 1000;
 
 export interface CodecParams {

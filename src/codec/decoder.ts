@@ -10,7 +10,8 @@ import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateC
 import { uqDecode } from './uq-channel.js';
 import { x0Decode } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
-import { validateCodecParams, CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, type CodecParams } from './codec-params.js';
+import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, STEP_UQ, type CodecParams } from './codec-params.js';
+import { unpackSteps } from './step-group.js';
 import { recDecode } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
@@ -19,6 +20,8 @@ import type { RawImage } from './image-io.js';
 export interface DecoderView {
   /** chunks applied so far */
   chunks: number;
+  /** diffusion steps applied so far */
+  steps: number;
   /** the timestep of the current state (0 once x_0 is decoded) */
   t: number;
   lossless: boolean;
@@ -50,7 +53,7 @@ export class ProgressiveDecoder {
   }
 
   get view(): DecoderView {
-    return { chunks: this.applied, t: this.final ? 0 : this.t, lossless: this.final !== null };
+    return { chunks: this.applied, steps: this.k, t: this.final ? 0 : this.t, lossless: this.final !== null };
   }
 
   private currentEps(): Float64Array {
@@ -60,22 +63,26 @@ export class ProgressiveDecoder {
 
   apply(c: Chunk): void {
     if (this.final) throw new DdpmError('CORRUPT', 'chunk after the lossless end of the stream');
-    if (c.index !== this.k) throw new DdpmError('CORRUPT', `chunk for step ${c.index} where step ${this.k} was expected`);
-    const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
-    if (c.kind === CHUNK_STEP || c.kind === CHUNK_STEP_REC) {
-      if (this.k + 1 >= this.params.steps.length) throw new DdpmError('CORRUPT', 'more step chunks than coding steps');
-      const s = this.params.steps[this.k + 1];
-      const g = stepGeometry(this.den.schedule, this.t, s);
-      const muP = modelMean(g, this.x, x0hat);
-      if (stateChecksum(muP) !== c.state) throw desync(this.k);
-      this.x =
-        c.kind === CHUNK_STEP
-          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, c.payload)
-          : recDecode(g, muP, this.layout.coded, this.params.seed, this.k, c.payload);
-      this.eps = null;
-      this.t = s;
-      this.k++;
+    if (c.index !== this.applied) throw new DdpmError('CORRUPT', `chunk ${c.index} where chunk ${this.applied} was expected`);
+    if (c.kind === CHUNK_STEPS) {
+      const coded = unpackSteps(c.payload);
+      if (this.k + coded.length >= this.params.steps.length) throw new DdpmError('CORRUPT', 'more steps than the header\'s coding schedule');
+      coded.forEach((step, i) => {
+        const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
+        const s = this.params.steps[this.k + 1];
+        const g = stepGeometry(this.den.schedule, this.t, s);
+        const muP = modelMean(g, this.x, x0hat);
+        if (i === 0 && stateChecksum(muP) !== c.state) throw desync(this.k);
+        this.x =
+          step.channel === STEP_UQ
+            ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, step.bytes)
+            : recDecode(g, muP, this.layout.coded, this.params.seed, this.k, step.bytes);
+        this.eps = null;
+        this.t = s;
+        this.k++;
+      });
     } else if (c.kind === CHUNK_X0) {
+      const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
       if (stateChecksum(x0hat) !== c.state) throw desync(this.k);
       const data = x0Decode(c.payload, meansForSamples(x0hat, this.layout), this.layout);
       this.final = { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };

@@ -16,7 +16,8 @@ import { uqEncode } from './uq-channel.js';
 import { x0Encode, x0Plan, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
-import { CODEC_VERSION, CHUNK_STEP, CHUNK_STEP_REC, CHUNK_X0, type CodecParams, type ChannelChoice, packCodecParams } from './codec-params.js';
+import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, STEP_UQ, STEP_REC, type CodecParams, type ChannelChoice, packCodecParams } from './codec-params.js';
+import { packSteps, type CodedStep } from './step-group.js';
 import { recEncode, recDraws } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
@@ -25,6 +26,12 @@ import type { RawImage } from './image-io.js';
 export interface EncodeOptions {
   /** explicit descending timesteps starting at T, or a number of log-SNR-spaced steps */
   steps?: number[] | number;
+  /**
+   * Consecutive steps share one chunk (one truncation point) until together they carry at least
+   * this many bits of KL; a chunk costs ~7 bytes of framing, so the first, nearly empty steps of a
+   * small image are not worth a truncation point each. 0: a chunk per step. Default 1024.
+   */
+  minChunkBits?: number;
   seed?: [number, number];
   /** channel per step: 'auto' (default) codes each step with whichever of uq / rec is smaller */
   channel?: ChannelChoice;
@@ -44,6 +51,8 @@ export interface EncodeResult {
 export function unetFactor(den: Denoiser): number {
   return 2 ** (den.model.config.unet.mults.length - 1);
 }
+
+export const DEFAULT_MIN_CHUNK_BITS = 1024;
 
 /** REC costs about its KL plus index-coding slack and side information. */
 const REC_SLACK = 1.06;
@@ -74,20 +83,46 @@ function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64A
 }
 
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
-function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number): { payload: { kind: number; bytes: Uint8Array }; next: Float64Array } {
+function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number): { coded: CodedStep; next: Float64Array } {
   const uq = channel === 'rec' ? null : uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
-  if (channel === 'uq' && uq) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
-  if (uq && channel === 'auto' && recDraws(l.n) > REC_MAX_DRAWS) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
-  if (uq && channel === 'auto' && (klBits / 8) * REC_SLACK + 8 >= uq.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
+  const viaUq = uq ? { coded: { channel: STEP_UQ, bytes: uq.payload } as CodedStep, next: uq.next } : null;
+  if (viaUq && channel === 'uq') return viaUq;
+  if (viaUq && channel === 'auto' && recDraws(l.n) > REC_MAX_DRAWS) return viaUq;
+  if (viaUq && channel === 'auto' && (klBits / 8) * REC_SLACK + 8 >= viaUq.coded.bytes.length) return viaUq;
   const rec = recEncode(g, muP, muQ, l.coded, seed, k);
-  if (uq && uq.payload.length <= rec.payload.length) return { payload: { kind: CHUNK_STEP, bytes: uq.payload }, next: uq.next };
-  return { payload: { kind: CHUNK_STEP_REC, bytes: rec.payload }, next: rec.next };
+  if (viaUq && viaUq.coded.bytes.length <= rec.payload.length) return viaUq;
+  return { coded: { channel: STEP_REC, bytes: rec.payload }, next: rec.next };
+}
+
+/**
+ * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL; a
+ * short remainder joins the chunk before it.
+ */
+function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBits: number }>, minChunkBits: number): Chunk[] {
+  const groups: Array<typeof steps[number][]> = [];
+  let open: typeof steps[number][] = [];
+  let bits = 0;
+  for (const s of steps) {
+    open.push(s);
+    bits += s.klBits;
+    if (bits >= minChunkBits) {
+      groups.push(open);
+      open = [];
+      bits = 0;
+    }
+  }
+  if (open.length) {
+    if (groups.length) groups[groups.length - 1].push(...open);
+    else groups.push(open);
+  }
+  return groups.map((g, i) => ({ kind: CHUNK_STEPS, index: i, state: g[0].state, payload: packSteps(g.map((s) => s.coded)) }));
 }
 
 export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodeResult {
   const sch = den.schedule;
   const steps = Array.isArray(o.steps) ? o.steps : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
   if (steps[0] !== sch.T) throw new DdpmError('BAD_ARGUMENT', `coding steps must start at T = ${sch.T}`);
+  for (let i = 1; i < steps.length; i++) if (!(Number.isInteger(steps[i]) && steps[i] >= 1 && steps[i] < steps[i - 1])) throw new DdpmError('BAD_ARGUMENT', 'coding steps must be descending integers >= 1');
   if (img.width * img.height > MAX_CODEC_PIXELS) {
     throw new DdpmError('LIMIT_EXCEEDED', `image ${img.width}x${img.height} is larger than this version codes in one piece (${MAX_CODEC_PIXELS} pixels; tiled coding is not implemented yet) — downscale or split it`);
   }
@@ -98,15 +133,14 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   const samples = img.data;
   let x = initialState(seed, l.n);
   let eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[0]);
-  const stepChunks: Chunk[] = [];
-  const ideal: number[] = [];
+  const coded: Array<{ coded: CodedStep; state: number; klBits: number }> = [];
   const K = steps.length;
-  // The stream ends at the cheapest switching point to the lossless chunk: total size = the step
-  // chunks before it + the x0 chunk from there. Once the steps alone cost more than the best total
-  // found, no later switching point can win, and (with earlyLossless) encoding stops.
+  // The stream ends at the cheapest switching point to the lossless chunk: total size = the steps
+  // before it + the x0 chunk from there. Once the steps alone cost more than the best total found,
+  // no later switching point can win, and (with earlyLossless) encoding stops.
   let best = 0;
   let bestCost = Infinity;
-  let bestEnding: { k: number; state: number; means: Float64Array; plan: X0Plan } | null = null;
+  let bestEnding: { state: number; means: Float64Array; plan: X0Plan } | null = null;
   let acc = 0;
   for (let k = 0; k < K; k++) {
     const t = steps[k];
@@ -117,31 +151,30 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     if (acc + plan.estimatedBytes < bestCost || o.earlyLossless === false) {
       bestCost = acc + plan.estimatedBytes;
       best = k;
-      bestEnding = { k, state: stateChecksum(x0hat), means, plan };
+      bestEnding = { state: stateChecksum(x0hat), means, plan };
     }
     if (k === K - 1) break;
     const g = stepGeometry(sch, t, steps[k + 1]);
     const muP = modelMean(g, x, x0hat);
     const muQ = modelMean(g, x, x0);
     const klBits = stepKlBits(g, l, muP, muQ);
-    const { payload, next } = codeStep(o.channel ?? 'auto', g, l, muP, muQ, seed, k, klBits);
-    stepChunks.push({ kind: payload.kind, index: k, state: stateChecksum(muP), payload: payload.bytes });
-    acc += payload.bytes.length;
-    ideal.push(klBits);
+    const step = codeStep(o.channel ?? 'auto', g, l, muP, muQ, seed, k, klBits);
+    coded.push({ coded: step.coded, state: stateChecksum(muP), klBits });
+    acc += step.coded.bytes.length + 2;
     o.onProgress?.(k + 1, K);
     if (o.earlyLossless !== false && acc >= bestCost) break;
-    x = next;
+    x = step.next;
     eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[k + 1]);
   }
   const params: CodecParams = {
     version: CODEC_VERSION,
-    steps,
+    steps: steps.slice(0, best + 1),
     channel: o.channel ?? 'auto',
     seed,
     snapBits: SNAP_BITS,
     paddedWidth: l.paddedWidth,
     paddedHeight: l.paddedHeight,
-    idealBits: ideal.slice(0, best).map((b) => Math.round(b)),
+    idealBits: coded.slice(0, best).map((c) => Math.round(c.klBits)),
   };
   const header: ContainerHeader = {
     model: { id: den.model.id, sha256: den.model.sha256 },
@@ -149,8 +182,9 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     codec: packCodecParams(params),
   };
   const e = bestEnding as NonNullable<typeof bestEnding>;
-  const ending: Chunk = { kind: CHUNK_X0, index: e.k, state: e.state, payload: x0Encode(samples, e.means, img, e.plan) };
-  const bytes = writeContainer(header, [...stepChunks.slice(0, best), ending]);
+  const chunks = best > 0 ? groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS) : [];
+  chunks.push({ kind: CHUNK_X0, index: chunks.length, state: e.state, payload: x0Encode(samples, e.means, img, e.plan) });
+  const bytes = writeContainer(header, chunks);
   o.onProgress?.(K, K);
   return { bytes, params, stepsKept: best, networkEvals: den.evals - evals0 };
 }

@@ -9,7 +9,8 @@
  * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
  * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
  * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
- * Side information: e² (1 byte), n (3 bytes), k̄ (1 byte, 1/16 bit), log2 K (1 byte).
+ * Side information, 2 bytes: e² and the step's KL, each on a logarithmic grid; the chunking (n,
+ * k̄, K) follows from the quantised KL by deterministic arithmetic on both sides.
  */
 import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
 import { ZipfCoder } from '../bitstream/cdf.js';
@@ -17,9 +18,12 @@ import { PhiloxStream } from '../bitstream/philox.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { type StepGeometry } from './step-math.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
+import { detExp, detLog } from '../bitstream/deterministic-math.js';
 
 const VAR_GRID: LogGrid = { perOctave: 8, offset: 200 };
-const SIDE = 6;
+/** the step's KL in bits: 2^-4 … 2^27.9 in 1/8-octave steps */
+const KL_GRID: LogGrid = { perOctave: 8, offset: 32 };
+const SIDE = 2;
 const TARGET_CHUNK_BITS = 8;
 const MAX_LOG2_K = 16;
 
@@ -29,8 +33,11 @@ export function recDraws(D: number): number {
 }
 const REC_STREAM = 0x52454331;
 
+/** e^-1 · ln(e + 1), the constant of Li & El Gamal's bound on the PFR index length */
+const ZIPF_C = detExp(-1) * detLog(Math.E + 1);
+
 function zipfExponent(kbar: number): number {
-  return 1 + 1 / (kbar + Math.exp(-1) * Math.log(Math.E + 1));
+  return 1 + 1 / (kbar + ZIPF_C);
 }
 
 function codedIndices(coded: Uint8Array): Int32Array {
@@ -41,11 +48,23 @@ function codedIndices(coded: Uint8Array): Int32Array {
   return out;
 }
 
-interface RecSide {
-  qv: number;
+interface RecPlan {
+  /** dims per chunk */
   chunk: number;
+  nChunks: number;
+  /** mean KL per chunk, 1/16 bit */
   kbar16: number;
   log2K: number;
+}
+
+/** The chunking of a step of D coded dims whose KL is ≈ fromIndex(klq): identical on both sides. */
+function recPlan(klq: number, D: number): RecPlan {
+  const kl = fromIndex(klq, KL_GRID);
+  const chunk = Math.max(1, Math.min(D, Math.round((D * TARGET_CHUNK_BITS) / kl)));
+  const nChunks = Math.ceil(D / chunk);
+  const kbar16 = Math.max(1, Math.min(255, Math.round((16 * kl) / nChunks)));
+  const log2K = Math.max(2, Math.min(MAX_LOG2_K, Math.ceil(kbar16 / 16) + 2));
+  return { chunk, nChunks, kbar16, log2K };
 }
 
 /**
@@ -83,11 +102,8 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
     klNats += 0.5 * (vq / vp - 1 + Math.log(vp / vq) + (d * d) / vp);
   }
   const klBits = klNats / Math.LN2;
-  const chunk = Math.max(1, Math.min(D, Math.round((D * TARGET_CHUNK_BITS) / Math.max(klBits, 1e-9))));
-  const nChunks = Math.ceil(D / chunk);
-  const kbar16 = Math.max(1, Math.min(255, Math.round((16 * klBits) / nChunks)));
-  const log2K = Math.max(2, Math.min(MAX_LOG2_K, Math.ceil(kbar16 / 16) + 2));
-  const side: RecSide = { qv, chunk, kbar16, log2K };
+  const klq = toIndex(klBits, KL_GRID);
+  const { chunk, nChunks, kbar16, log2K } = recPlan(klq, D);
   const K = 2 ** log2K;
   const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
   const enc = new RangeEncoder();
@@ -123,12 +139,8 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   }
   const body = enc.finish();
   const payload = new Uint8Array(SIDE + body.length);
-  payload[0] = side.qv;
-  payload[1] = side.chunk >>> 16;
-  payload[2] = (side.chunk >>> 8) & 0xff;
-  payload[3] = side.chunk & 0xff;
-  payload[4] = side.kbar16;
-  payload[5] = side.log2K;
+  payload[0] = qv;
+  payload[1] = klq;
   payload.set(body, SIDE);
   return { payload, next, klBits };
 }
@@ -137,16 +149,14 @@ export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array,
   if (payload.length < SIDE) throw new DdpmError('CORRUPT', 'rec chunk too short');
   const idx = codedIndices(coded);
   const D = idx.length;
-  const side: RecSide = { qv: payload[0], chunk: (payload[1] << 16) | (payload[2] << 8) | payload[3], kbar16: payload[4], log2K: payload[5] };
-  if (side.chunk < 1 || side.chunk > Math.max(1, D) || side.log2K < 2 || side.log2K > MAX_LOG2_K || side.kbar16 < 1) throw new DdpmError('CORRUPT', 'rec chunk: side information out of range');
-  const sp = Math.sqrt(g.variance + fromIndex(side.qv, VAR_GRID));
+  const side = recPlan(payload[1], D);
+  const sp = Math.sqrt(g.variance + fromIndex(payload[0], VAR_GRID));
   const K = 2 ** side.log2K;
   const zipf = new ZipfCoder(zipfExponent(side.kbar16 / 16), K);
   const dec = new RangeDecoder(payload.subarray(SIDE));
   const next = Float64Array.from(muP);
-  const nChunks = Math.ceil(D / side.chunk);
   const z = new Float64Array(side.chunk);
-  for (let c = 0; c < nChunks; c++) {
+  for (let c = 0; c < side.nChunks; c++) {
     const lo = c * side.chunk;
     const n = Math.min(side.chunk, D - lo);
     const j = zipf.decode(dec) - 1;

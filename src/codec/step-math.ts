@@ -69,7 +69,8 @@ export function initialState(seed: readonly [number, number], n: number): Float6
   return x;
 }
 
-/** Checksum of the decoder state a chunk expects: CRC-32 of μ_p (or x̂_0) as float64 bytes. */
+/** Checksum of the decoder state a chunk expects: CRC-32 of μ_p (or x̂_0) as float64 bytes, folded to 16 bits. */
 export function stateChecksum(v: Float64Array): number {
-  return crc32(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  const c = crc32(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return (c ^ (c >>> 16)) & 0xffff;
 }

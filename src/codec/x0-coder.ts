@@ -4,13 +4,16 @@
  * The model gives a mean m (x̂_0 in level units) for every sample. Its errors are spatially
  * correlated and vary in size across the image, so the samples are coded with the causal context
  * model of `causal-context.ts` on the residuals r = v − m: the mean becomes m + Σ w r_neighbour and
- * the scale follows the neighbours' errors, as lossless image coders do. Side information: 8 bytes.
+ * the scale follows the neighbours' errors, as lossless image coders do. Side information: 8 bytes;
+ * the chunk ends with a CRC-32 of the samples, so the decoder verifies the lossless result.
  */
 import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
 import { pixelLawCdf, pixelLawBits } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
+import { crc32 } from '../bitstream/crc32.js';
 import { fitContext, scanContext, lawOf, writeContext, readContext, CONTEXT_BYTES, type Grid, type ContextParams } from './causal-context.js';
 
+const PIXEL_CRC = 4;
 const clampMean = (m: number) => (m < -64 ? -64 : m > 319 ? 319 : m);
 /** parameter search prices one sample in `stride` (the prediction itself runs on all) */
 const strideFor = (n: number) => (n > 40000 ? 4 : n > 8000 ? 2 : 1);
@@ -26,7 +29,7 @@ export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid): X0Pla
   const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
   const r = Float64Array.from(samples, (v, i) => v - m[i]);
   const p = fitContext(g, r, null, (i, off, scale, law) => pixelLawBits(law, samples[i], clampMean(m[i] + off), scale), undefined, strideFor(samples.length));
-  return { params: p, estimatedBytes: CONTEXT_BYTES + p.estimatedBits / 8 };
+  return { params: p, estimatedBytes: CONTEXT_BYTES + PIXEL_CRC + p.estimatedBits / 8 };
 }
 
 /** samples: the 8-bit levels (image order, channels interleaved); means: x̂_0 in [-1, 1]. */
@@ -39,9 +42,10 @@ export function x0Encode(samples: Uint8Array, means: Float64Array, g: Grid, plan
   const table = new Uint32Array(257);
   scanContext(g, p, null, (i, off, scale) => enc.encode(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), samples[i]), (i) => r[i]);
   const body = enc.finish();
-  const out = new Uint8Array(CONTEXT_BYTES + body.length);
+  const out = new Uint8Array(CONTEXT_BYTES + body.length + PIXEL_CRC);
   out.set(writeContext(p), 0);
   out.set(body, CONTEXT_BYTES);
+  new DataView(out.buffer).setUint32(CONTEXT_BYTES + body.length, crc32(samples));
   return out;
 }
 
@@ -49,12 +53,17 @@ export function x0Decode(payload: Uint8Array, means: Float64Array, g: Grid): Uin
   const p = readContext(payload);
   const { law, k } = lawOf(p);
   const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
-  const dec = new RangeDecoder(payload.subarray(CONTEXT_BYTES));
+  if (payload.length < CONTEXT_BYTES + PIXEL_CRC) throw new DdpmError('CORRUPT', 'x0 chunk too short');
+  const end = payload.length - PIXEL_CRC;
+  const dec = new RangeDecoder(payload.subarray(CONTEXT_BYTES, end));
   const v = new Uint8Array(means.length);
   const table = new Uint32Array(257);
   scanContext(g, p, null, (i, off, scale) => {
     v[i] = dec.decode(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table));
   }, (i) => v[i] - m[i]);
   if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'x0 chunk ended early (corrupt or desynchronised)');
+  if (crc32(v) !== new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(end)) {
+    throw new DdpmError('DESYNC', 'the decoded pixels fail the lossless check: the decoder state differs from the encoder\'s (different model weights, TensorFlow.js backend or build) or the file is corrupt');
+  }
   return v;
 }

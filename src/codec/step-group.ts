@@ -1,0 +1,44 @@
+/**
+ * A CHUNK_STEPS chunk carries one or more consecutive diffusion steps, so a truncation point is
+ * only made where the steps since the last one carry enough bits to be worth its framing (the
+ * first steps of a small image carry a few bytes each).
+ *
+ *   payload = step+,   step = channel u8 (STEP_UQ | STEP_REC) | len varint | len bytes
+ */
+import { DdpmError } from '../bitstream/errors.js';
+import { concatBytes, readVarint, varintLength, writeVarint } from '../bitstream/container.js';
+import { STEP_REC, STEP_UQ, MAX_STEPS } from './codec-params.js';
+
+export interface CodedStep {
+  channel: typeof STEP_UQ | typeof STEP_REC;
+  bytes: Uint8Array;
+}
+
+export function packSteps(steps: readonly CodedStep[]): Uint8Array {
+  if (!steps.length) throw new DdpmError('BAD_ARGUMENT', 'a step chunk needs at least one step');
+  return concatBytes(
+    steps.flatMap((s) => {
+      const head = new Uint8Array(1 + varintLength(s.bytes.length));
+      head[0] = s.channel;
+      writeVarint(head, 1, s.bytes.length);
+      return [head, s.bytes];
+    }),
+  );
+}
+
+/** Splits a step chunk (untrusted) into its steps. */
+export function unpackSteps(payload: Uint8Array): CodedStep[] {
+  const out: CodedStep[] = [];
+  let at = 0;
+  while (at < payload.length) {
+    const channel = payload[at];
+    if (channel !== STEP_UQ && channel !== STEP_REC) throw new DdpmError('CORRUPT', `step chunk: unknown channel ${channel}`);
+    const len = readVarint(payload, at + 1, 'step chunk');
+    if (!len || len.end + len.value > payload.length) throw new DdpmError('CORRUPT', 'step chunk: a step runs past the end of its chunk');
+    out.push({ channel, bytes: payload.subarray(len.end, len.end + len.value) });
+    at = len.end + len.value;
+    if (out.length > MAX_STEPS) throw new DdpmError('CORRUPT', 'step chunk: too many steps');
+  }
+  if (!out.length) throw new DdpmError('CORRUPT', 'step chunk: empty');
+  return out;
+}
