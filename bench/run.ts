@@ -3,7 +3,7 @@
  * lossless codecs on the dev-eval photos, 64x64 (whole image) and 256x256.
  *
  *   npm run bench -- [--images data/eval] [--sizes 64,256] [--limit N] [--model FILE] [--steps K]
- *                    [--recon mean,flow,sample] [--recon-256 mean] [--out bench/results] [--no-bound]
+ *                    [--recon mean,flow,sample] [--recon-256 mean,flow] [--out bench/results] [--no-bound]
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
@@ -20,7 +20,7 @@ async function main() {
       model: { type: 'string', default: DEFAULT_MODEL_PATH },
       steps: { type: 'string' },
       recon: { type: 'string', default: 'mean,flow,sample' },
-      'recon-256': { type: 'string', default: 'mean' },
+      'recon-256': { type: 'string', default: 'mean,flow' },
       out: { type: 'string', default: 'bench/results' },
       'no-bound': { type: 'boolean', default: false },
     },

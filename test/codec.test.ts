@@ -38,7 +38,8 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   const cut = bytes.subarray(0, parsed.offsets[3] + 7);
   t.is(sha((await decode(cut, { model: den })).data), sha((await decode(bytes.subarray(0, parsed.offsets[3]), { model: den })).data));
   // steps grouped into chunks: the same steps, fewer truncation points, the same lossless end
-  const grouped = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 1e9 }).bytes;
+  const ideal = inspect(bytes).chunks.slice(0, 4).reduce((a, c) => a + (c.idealBits as number), 0);
+  const grouped = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: ideal - 2 }).bytes;
   const info = inspect(grouped);
   t.is(info.chunks.length, 2);
   t.is(info.chunks[0].steps.length, STEPS.length - 1);
@@ -46,7 +47,26 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   t.true(grouped.length < bytes.length, 'grouping saves framing');
   const mid = await decode(grouped.subarray(0, readContainer(grouped).offsets[1]), { model: den });
   t.is(sha(mid.data), sha((await decode(bytes.subarray(0, parsed.offsets[STEPS.length - 1]), { model: den })).data), 'the same state after the same steps');
+  // steps that never reach the threshold ride in the lossless chunk: no truncation point for them
+  const one = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 1e9 }).bytes;
+  t.is(inspect(one).chunks.length, 1);
+  t.is(inspect(one).chunks[0].steps.length, STEPS.length - 1);
+  t.is(sha((await decode(one, { model: den })).data), sha(img.data));
   t.is(sha((await decode(grouped, { model: den })).data), sha(img.data));
+});
+
+test('the lossless switch: the latest priced point within the slack of the cheapest', async (t) => {
+  const img = await readImage('fixtures/chelsea-32.png');
+  for (const slack of [0, 0.05, 1]) {
+    const r = encodeImage(img, den, { steps: STEPS, losslessSlack: slack });
+    const cheapest = Math.min(...r.endings.map((e) => e.estimatedBytes));
+    const within = r.endings.filter((e) => e.estimatedBytes <= cheapest * (1 + slack));
+    t.is(r.stepsKept, within[within.length - 1].k, `slack ${slack}`);
+    t.is(r.params.steps.length, r.stepsKept + 1);
+    t.is(sha((await decode(r.bytes, { model: den })).data), sha(img.data));
+  }
+  const all = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
+  t.is(all.stepsKept, STEPS.length - 1);
 });
 
 test('greyscale odd-sized image: padding recorded and cropped, lossless', async (t) => {

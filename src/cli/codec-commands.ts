@@ -2,13 +2,13 @@
 import { parseArgs } from 'node:util';
 import { encode, decode, truncate, inspect, loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
 import { readImage, writeImage } from '../codec/image-io.js';
-import { RECON_MODES, type ReconMode } from '../codec/reconstruct.js';
+import { RECON_MODES, DEFAULT_RECON, type ReconMode } from '../codec/reconstruct.js';
 import { CHANNELS, type ChannelChoice } from '../codec/codec-params.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
 export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--channel auto|uq|rec] [--seed N] [--force]
-  ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon mean|flow|sample] [--model FILE] [--force]
+  ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon flow|mean|sample] [--model FILE] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
   ddpm info <in.ddpm> [--json]
 
@@ -36,7 +36,7 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...common, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' }, recon: { type: 'string', default: 'mean' }, 'recon-steps': { type: 'string' }, 'recon-seed': { type: 'string' } },
+    options: { ...common, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' }, recon: { type: 'string', default: DEFAULT_RECON.mode }, 'recon-steps': { type: 'string' }, 'recon-seed': { type: 'string' } },
   });
   const out = checkOutput(values.out, values.force);
   if (!RECON_MODES.includes(values.recon as ReconMode)) throw new DdpmError('BAD_ARGUMENT', `--recon must be one of ${RECON_MODES.join(', ')}`);
@@ -47,7 +47,7 @@ export async function decodeCommand(argv: string[]): Promise<void> {
     bpp: num('bpp', values.bpp, 0, 1e6),
     bytes: num('bytes', values.bytes, 0, 2 ** 53, true),
     step: num('step', values.step, 0, 1e6, true),
-    recon: { mode: values.recon as ReconMode, steps: num('recon-steps', values['recon-steps'], 1, 1000, true), seed: num('recon-seed', values['recon-seed'], 0, 2 ** 32 - 1, true) },
+    recon: { mode: values.recon as ReconMode, steps: num('recon-steps', values['recon-steps'], 1, 1000, true) ?? DEFAULT_RECON.steps, seed: num('recon-seed', values['recon-seed'], 0, 2 ** 32 - 1, true) },
     onProgress: progress('decode: chunk'),
   });
   await writeImage(img, out);
@@ -75,18 +75,18 @@ export async function infoCommand(argv: string[]): Promise<void> {
   console.log(`coding steps: ${info.steps.join(' ')}`);
   console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; ${info.partialTailBytes} bytes of a cut chunk ignored` : ''}`);
   // cumulative overhead: bytes after the header vs the summed ideal (KL) of the steps sent
-  console.log('chunk  channel  t→s          bytes  cumulative     bpp   ideal bytes  cum. overhead');
+  console.log('chunk  channel    t→s          bytes  cumulative     bpp   ideal bytes  cum. overhead');
   let idealSum = 0;
   info.chunks.forEach((c, i) => {
     const ts = c.kind === 'x0' ? `${c.t}→x0` : `${c.t}→${c.s}`;
     const chans = [...new Set(c.steps.map((st) => st.channel))].join('+');
-    const label = c.kind === 'x0' ? 'x0' : c.steps.length > 1 ? `${chans}×${c.steps.length}` : chans;
+    const label = c.kind === 'x0' ? (c.steps.length ? `${chans}×${c.steps.length}+x0` : 'x0') : c.steps.length > 1 ? `${chans}×${c.steps.length}` : chans;
     let over = '';
     if (c.idealBits !== null) {
       idealSum += c.idealBits / 8;
       over = `${((100 * (c.cumulativeBytes - info.headerBytes - idealSum)) / Math.max(1, idealSum)).toFixed(0)}%`;
     }
-    console.log(`${String(i).padStart(5)}  ${label.padEnd(7)}  ${ts.padEnd(11)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}  ${c.idealBits === null ? ''.padStart(12) : (c.idealBits / 8).toFixed(0).padStart(12)}  ${over.padStart(13)}`);
-    if (c.steps.length > 1) for (const st of c.steps) console.log(`         ${st.channel.padEnd(7)}  ${`${st.t}→${st.s}`.padEnd(11)} ${String(st.bytes).padStart(6)}  ${''.padStart(10)}  ${''.padStart(6)}  ${st.idealBits === null ? '' : (st.idealBits / 8).toFixed(0).padStart(12)}`);
+    console.log(`${String(i).padStart(5)}  ${label.padEnd(9)}  ${ts.padEnd(11)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}  ${c.idealBits === null ? ''.padStart(12) : (c.idealBits / 8).toFixed(0).padStart(12)}  ${over.padStart(13)}`);
+    if (c.steps.length > 1 || c.kind === 'x0') for (const st of c.steps) console.log(`         ${st.channel.padEnd(9)}  ${`${st.t}→${st.s}`.padEnd(11)} ${String(st.bytes).padStart(6)}  ${''.padStart(10)}  ${''.padStart(6)}  ${st.idealBits === null ? '' : (st.idealBits / 8).toFixed(0).padStart(12)}`);
   });
 }

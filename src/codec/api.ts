@@ -13,8 +13,8 @@ import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
 import { CHUNK_X0, STEP_UQ, readCodecParams } from './codec-params.js';
-import { unpackSteps } from './step-group.js';
-import type { ReconOptions } from './reconstruct.js';
+import { unpackSteps, splitX0Payload } from './step-group.js';
+import { DEFAULT_RECON, type ReconOptions } from './reconstruct.js';
 
 export type { RawImage, ReconOptions };
 
@@ -78,7 +78,7 @@ export async function decode(bytes: Uint8Array, options: CodecOptions & Budget &
     d.apply(parsed.chunks[i]);
     options.onProgress?.(i + 1, n);
   }
-  return d.image(options.recon);
+  return d.image(options.recon ?? DEFAULT_RECON);
 }
 
 /** Decodes from a stream of byte pieces, yielding a preview after every whole chunk. */
@@ -139,12 +139,14 @@ export function inspect(bytes: Uint8Array): FileInfo {
   let k = 0;
   const chunks = parsed.chunks.map((c, i) => {
     const base = { index: c.index, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
-    if (c.kind === CHUNK_X0) return { ...base, kind: 'x0' as const, t: steps[k] ?? -1, s: 0, idealBits: null, steps: [] };
-    const list: StepInfo[] = unpackSteps(c.payload).map((st) => {
+    const x0 = c.kind === CHUNK_X0 ? splitX0Payload(c.payload) : null;
+    const coded = x0 ? (x0.steps.length ? unpackSteps(x0.steps) : []) : unpackSteps(c.payload);
+    const list: StepInfo[] = coded.map((st) => {
       const row = { channel: st.channel === STEP_UQ ? ('uq' as const) : ('rec' as const), t: steps[k] ?? -1, s: steps[k + 1] ?? -1, bytes: st.bytes.length, idealBits: ideal[k] ?? null };
       k++;
       return row;
     });
+    if (x0) return { ...base, kind: 'x0' as const, t: list.length ? list[0].t : (steps[k] ?? -1), s: 0, idealBits: null, steps: list };
     const idealBits = list.every((r) => r.idealBits !== null) ? list.reduce((a, r) => a + (r.idealBits as number), 0) : null;
     return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, idealBits, steps: list };
   });

@@ -11,7 +11,7 @@ import { uqDecode } from './uq-channel.js';
 import { x0Decode } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
 import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, STEP_UQ, type CodecParams } from './codec-params.js';
-import { unpackSteps } from './step-group.js';
+import { unpackSteps, splitX0Payload } from './step-group.js';
 import { recDecode } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
@@ -64,30 +64,36 @@ export class ProgressiveDecoder {
   apply(c: Chunk): void {
     if (this.final) throw new DdpmError('CORRUPT', 'chunk after the lossless end of the stream');
     if (c.index !== this.applied) throw new DdpmError('CORRUPT', `chunk ${c.index} where chunk ${this.applied} was expected`);
-    if (c.kind === CHUNK_STEPS) {
-      const coded = unpackSteps(c.payload);
-      if (this.k + coded.length >= this.params.steps.length) throw new DdpmError('CORRUPT', 'more steps than the header\'s coding schedule');
-      coded.forEach((step, i) => {
-        const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
-        const s = this.params.steps[this.k + 1];
-        const g = stepGeometry(this.den.schedule, this.t, s);
-        const muP = modelMean(g, this.x, x0hat);
-        if (i === 0 && stateChecksum(muP) !== c.state) throw desync(this.k);
-        this.x =
-          step.channel === STEP_UQ
-            ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, step.bytes)
-            : recDecode(g, muP, this.layout.coded, this.params.seed, this.k, step.bytes);
-        this.eps = null;
-        this.t = s;
-        this.k++;
-      });
-    } else if (c.kind === CHUNK_X0) {
+    if (c.kind === CHUNK_STEPS) this.applySteps(c.payload, c.state);
+    else if (c.kind === CHUNK_X0) {
+      // the lossless chunk may begin with the last steps (too few bits to be a truncation point)
+      const { steps, x0 } = splitX0Payload(c.payload);
+      if (steps.length) this.applySteps(steps, c.state);
       const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
-      if (stateChecksum(x0hat) !== c.state) throw desync(this.k);
-      const data = x0Decode(c.payload, meansForSamples(x0hat, this.layout), this.layout);
+      if (!steps.length && stateChecksum(x0hat) !== c.state) throw desync(this.k);
+      const data = x0Decode(x0, meansForSamples(x0hat, this.layout), this.layout);
       this.final = { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
     } else throw new DdpmError('CORRUPT', `unknown chunk kind ${c.kind}`);
     this.applied++;
+  }
+
+  private applySteps(payload: Uint8Array, state: number): void {
+    const coded = unpackSteps(payload);
+    if (this.k + coded.length >= this.params.steps.length) throw new DdpmError('CORRUPT', 'more steps than the header\'s coding schedule');
+    coded.forEach((step, i) => {
+      const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
+      const s = this.params.steps[this.k + 1];
+      const g = stepGeometry(this.den.schedule, this.t, s);
+      const muP = modelMean(g, this.x, x0hat);
+      if (i === 0 && stateChecksum(muP) !== state) throw desync(this.k);
+      this.x =
+        step.channel === STEP_UQ
+          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, step.bytes)
+          : recDecode(g, muP, this.layout.coded, this.params.seed, this.k, step.bytes);
+      this.eps = null;
+      this.t = s;
+      this.k++;
+    });
   }
 
   /** The image at the current point: exact once the lossless chunk is in. */

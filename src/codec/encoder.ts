@@ -17,7 +17,7 @@ import { x0Encode, x0Plan, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, STEP_UQ, STEP_REC, type CodecParams, type ChannelChoice, packCodecParams } from './codec-params.js';
-import { packSteps, type CodedStep } from './step-group.js';
+import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { recEncode, recDraws } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
@@ -35,8 +35,17 @@ export interface EncodeOptions {
   seed?: [number, number];
   /** channel per step: 'auto' (default) codes each step with whichever of uq / rec is smaller */
   channel?: ChannelChoice;
-  /** end the diffusion steps where coding x_0 from there is cheapest (default true) */
+  /**
+   * End the diffusion steps early where coding x_0 from there makes the whole file (nearly) the
+   * smallest (default true); false: every step, then x_0.
+   */
   earlyLossless?: boolean;
+  /**
+   * How much larger (fraction) the lossless file may be than at its cheapest switching point to
+   * keep more diffusion steps, i.e. more and better truncation points: the stream switches at the
+   * latest point within this slack. Default 0.05.
+   */
+  losslessSlack?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -46,7 +55,11 @@ export interface EncodeResult {
   /** diffusion steps kept before the lossless chunk */
   stepsKept: number;
   networkEvals: number;
+  /** every switching point the encoder priced: after k steps (at timestep t), the estimated file size */
+  endings: Array<{ k: number; t: number; estimatedBytes: number }>;
 }
+
+export const DEFAULT_LOSSLESS_SLACK = 0.05;
 
 export function unetFactor(den: Denoiser): number {
   return 2 ** (den.model.config.unet.mults.length - 1);
@@ -96,9 +109,10 @@ function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float
 
 /**
  * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL; a
- * short remainder joins the chunk before it.
+ * short remainder joins the chunk before it, or, when there is none, the lossless chunk (returned
+ * as `tail`).
  */
-function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBits: number }>, minChunkBits: number): Chunk[] {
+function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBits: number }>, minChunkBits: number): { chunks: Chunk[]; tail: typeof steps } {
   const groups: Array<typeof steps[number][]> = [];
   let open: typeof steps[number][] = [];
   let bits = 0;
@@ -111,11 +125,9 @@ function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBi
       bits = 0;
     }
   }
-  if (open.length) {
-    if (groups.length) groups[groups.length - 1].push(...open);
-    else groups.push(open);
-  }
-  return groups.map((g, i) => ({ kind: CHUNK_STEPS, index: i, state: g[0].state, payload: packSteps(g.map((s) => s.coded)) }));
+  if (open.length && groups.length) groups[groups.length - 1].push(...open);
+  const chunks = groups.map((g, i) => ({ kind: CHUNK_STEPS, index: i, state: g[0].state, payload: packSteps(g.map((s) => s.coded)) }));
+  return { chunks, tail: groups.length ? [] : open };
 }
 
 export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodeResult {
@@ -135,12 +147,12 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   let eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[0]);
   const coded: Array<{ coded: CodedStep; state: number; klBits: number }> = [];
   const K = steps.length;
-  // The stream ends at the cheapest switching point to the lossless chunk: total size = the steps
-  // before it + the x0 chunk from there. Once the steps alone cost more than the best total found,
-  // no later switching point can win, and (with earlyLossless) encoding stops.
-  let best = 0;
-  let bestCost = Infinity;
-  let bestEnding: { state: number; means: Float64Array; plan: X0Plan } | null = null;
+  // The stream switches to the lossless chunk at the latest point whose total size (the steps
+  // before it + the x0 chunk from there, estimated) is within the slack of the cheapest point.
+  // Once the steps alone cost more than that, no later point can qualify and encoding stops.
+  const slack = o.earlyLossless === false ? Infinity : (o.losslessSlack ?? DEFAULT_LOSSLESS_SLACK);
+  const endings: Array<{ k: number; t: number; estimatedBytes: number; state: number; means: Float64Array; plan: X0Plan }> = [];
+  let cheapest = Infinity;
   let acc = 0;
   for (let k = 0; k < K; k++) {
     const t = steps[k];
@@ -148,11 +160,8 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     // price the lossless ending from here (estimated; only the chosen one is coded)
     const means = meansForSamples(x0hat, l);
     const plan = x0Plan(samples, means, img);
-    if (acc + plan.estimatedBytes < bestCost || o.earlyLossless === false) {
-      bestCost = acc + plan.estimatedBytes;
-      best = k;
-      bestEnding = { state: stateChecksum(x0hat), means, plan };
-    }
+    endings.push({ k, t, estimatedBytes: acc + plan.estimatedBytes, state: stateChecksum(x0hat), means, plan });
+    cheapest = Math.min(cheapest, acc + plan.estimatedBytes);
     if (k === K - 1) break;
     const g = stepGeometry(sch, t, steps[k + 1]);
     const muP = modelMean(g, x, x0hat);
@@ -162,10 +171,13 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     coded.push({ coded: step.coded, state: stateChecksum(muP), klBits });
     acc += step.coded.bytes.length + 2;
     o.onProgress?.(k + 1, K);
-    if (o.earlyLossless !== false && acc >= bestCost) break;
+    if (acc > cheapest * (1 + slack)) break;
     x = step.next;
     eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[k + 1]);
   }
+  let chosen = endings[0];
+  for (const e of endings) if (e.estimatedBytes <= cheapest * (1 + slack)) chosen = e;
+  const best = chosen.k;
   const params: CodecParams = {
     version: CODEC_VERSION,
     steps: steps.slice(0, best + 1),
@@ -181,10 +193,11 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     image: { width: img.width, height: img.height, channels: img.channels },
     codec: packCodecParams(params),
   };
-  const e = bestEnding as NonNullable<typeof bestEnding>;
-  const chunks = best > 0 ? groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS) : [];
-  chunks.push({ kind: CHUNK_X0, index: chunks.length, state: e.state, payload: x0Encode(samples, e.means, img, e.plan) });
+  const e = chosen;
+  const { chunks, tail } = groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS);
+  const x0Code = x0Encode(samples, e.means, img, e.plan);
+  chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), x0Code) });
   const bytes = writeContainer(header, chunks);
   o.onProgress?.(K, K);
-  return { bytes, params, stepsKept: best, networkEvals: den.evals - evals0 };
+  return { bytes, params, stepsKept: best, networkEvals: den.evals - evals0, endings: endings.map(({ k, t, estimatedBytes }) => ({ k, t, estimatedBytes })) };
 }

@@ -19,6 +19,13 @@ export interface ReconOptions {
   seed?: number;
 }
 
+/**
+ * The default for `decode`: flow with 10 sub-steps had the best PSNR at every truncation point of
+ * the 64x64 benchmark (bench/results/2026-11-23-276db86.md); mean stays the default for the
+ * per-chunk previews of `decodeProgressive` (one network evaluation each).
+ */
+export const DEFAULT_RECON: ReconOptions = { mode: 'flow', steps: 10 };
+
 /** Timesteps from t down to 0 for the remaining integration. */
 function subSteps(t: number, n: number): number[] {
   const k = Math.max(1, Math.min(n, t));

@@ -4,6 +4,9 @@
  * first steps of a small image carry a few bytes each).
  *
  *   payload = step+,   step = channel u8 (STEP_UQ | STEP_REC) | len varint | len bytes
+ *
+ * The lossless CHUNK_X0 chunk starts with `len varint | steps` (len 0: none): steps at the end of
+ * the stream that carry too few bits for a truncation point of their own ride along with it.
  */
 import { DdpmError } from '../bitstream/errors.js';
 import { concatBytes, readVarint, varintLength, writeVarint } from '../bitstream/container.js';
@@ -41,4 +44,18 @@ export function unpackSteps(payload: Uint8Array): CodedStep[] {
   }
   if (!out.length) throw new DdpmError('CORRUPT', 'step chunk: empty');
   return out;
+}
+
+/** The lossless chunk's payload: the trailing steps it carries (maybe none), then the x0 code. */
+export function packX0Payload(steps: readonly CodedStep[], x0: Uint8Array): Uint8Array {
+  const packed = steps.length ? packSteps(steps) : new Uint8Array(0);
+  const head = new Uint8Array(varintLength(packed.length));
+  writeVarint(head, 0, packed.length);
+  return concatBytes([head, packed, x0]);
+}
+
+export function splitX0Payload(payload: Uint8Array): { steps: Uint8Array; x0: Uint8Array } {
+  const len = readVarint(payload, 0, 'lossless chunk');
+  if (!len || len.end + len.value > payload.length) throw new DdpmError('CORRUPT', 'lossless chunk: its steps run past its end');
+  return { steps: payload.subarray(len.end, len.end + len.value), x0: payload.subarray(len.end + len.value) };
 }

@@ -14,7 +14,10 @@ import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
 import { gridLawCdf, gridLawBits, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { type StepGeometry, ditherValue } from './step-math.js';
-import { fitContext, scanContext, lawOf, writeContext, readContext, CONTEXT_BYTES, type Grid } from './causal-context.js';
+import { fitContext, scanContext, lawOf, writeContext, readContext, contextBytes, type Grid } from './causal-context.js';
+
+/** one weight set for all channels (a step's side information stays small) */
+const CONTEXT_BYTES = contextBytes(1);
 
 export interface UqEncoded {
   payload: Uint8Array;
@@ -40,10 +43,10 @@ export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Fl
     r[i] = k[i] - u;
   }
   const stride = n > 40000 ? 4 : n > 8000 ? 2 : 1;
-  const p = fitContext(grid, r, coded, (i, off, scale, law) => gridLawBits(law, k[i], off, scale, -ditherValue(dither[i])), Math.max(1e-3, Math.sqrt(sumY2 / Math.max(1, count))), stride);
+  const p = fitContext(grid, r, coded, null, (i, off, scale, law) => gridLawBits(law, k[i], off, scale, -ditherValue(dither[i])), Math.max(1e-3, Math.sqrt(sumY2 / Math.max(1, count))), stride);
   const { law, k: f } = lawOf(p);
   const enc = new RangeEncoder();
-  scanContext(grid, p, coded, (i, off, scale) => {
+  scanContext(grid, p, coded, null, (i, off, scale) => {
     encodeGrid(enc, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }), k[i]);
   }, (i) => r[i]);
   const next = new Float64Array(n);
@@ -56,12 +59,12 @@ export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Fl
 }
 
 export function uqDecode(g: StepGeometry, grid: Grid, muP: Float64Array, dither: Uint8Array, coded: Uint8Array, payload: Uint8Array): Float64Array {
-  const p = readContext(payload);
+  const p = readContext(payload, 1);
   const { law, k: f } = lawOf(p);
   const dec = new RangeDecoder(payload.subarray(CONTEXT_BYTES));
   const n = muP.length;
   const k = new Int32Array(n);
-  scanContext(grid, p, coded, (i, off, scale) => {
+  scanContext(grid, p, coded, null, (i, off, scale) => {
     k[i] = decodeGrid(dec, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }));
     if (!Number.isSafeInteger(k[i])) throw new DdpmError('CORRUPT', 'step chunk: value out of range');
   }, (i) => k[i] - ditherValue(dither[i]));

@@ -11,7 +11,7 @@ import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
 import { pixelLawCdf, pixelLawBits } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { crc32 } from '../bitstream/crc32.js';
-import { fitContext, scanContext, lawOf, writeContext, readContext, CONTEXT_BYTES, type Grid, type ContextParams } from './causal-context.js';
+import { fitContext, scanContext, lawOf, writeContext, readContext, contextBytes, type Grid, type ContextParams } from './causal-context.js';
 
 const PIXEL_CRC = 4;
 const clampMean = (m: number) => (m < -64 ? -64 : m > 319 ? 319 : m);
@@ -28,8 +28,8 @@ export interface X0Plan {
 export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid): X0Plan {
   const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
   const r = Float64Array.from(samples, (v, i) => v - m[i]);
-  const p = fitContext(g, r, null, (i, off, scale, law) => pixelLawBits(law, samples[i], clampMean(m[i] + off), scale), undefined, strideFor(samples.length));
-  return { params: p, estimatedBytes: CONTEXT_BYTES + PIXEL_CRC + p.estimatedBits / 8 };
+  const p = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawBits(law, samples[i], clampMean(m[i] + off), scale), undefined, strideFor(samples.length), g.channels);
+  return { params: p, estimatedBytes: contextBytes(g.channels) + PIXEL_CRC + p.estimatedBits / 8 };
 }
 
 /** samples: the 8-bit levels (image order, channels interleaved); means: x̂_0 in [-1, 1]. */
@@ -40,25 +40,27 @@ export function x0Encode(samples: Uint8Array, means: Float64Array, g: Grid, plan
   const { law, k } = lawOf(p);
   const enc = new RangeEncoder();
   const table = new Uint32Array(257);
-  scanContext(g, p, null, (i, off, scale) => enc.encode(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), samples[i]), (i) => r[i]);
+  scanContext(g, p, null, m, (i, off, scale) => enc.encode(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), samples[i]), (i) => r[i]);
   const body = enc.finish();
-  const out = new Uint8Array(CONTEXT_BYTES + body.length + PIXEL_CRC);
-  out.set(writeContext(p), 0);
-  out.set(body, CONTEXT_BYTES);
-  new DataView(out.buffer).setUint32(CONTEXT_BYTES + body.length, crc32(samples));
+  const side = writeContext(p);
+  const out = new Uint8Array(side.length + body.length + PIXEL_CRC);
+  out.set(side, 0);
+  out.set(body, side.length);
+  new DataView(out.buffer).setUint32(side.length + body.length, crc32(samples));
   return out;
 }
 
 export function x0Decode(payload: Uint8Array, means: Float64Array, g: Grid): Uint8Array {
-  const p = readContext(payload);
+  const sideBytes = contextBytes(g.channels);
+  if (payload.length < sideBytes + PIXEL_CRC) throw new DdpmError('CORRUPT', 'x0 chunk too short');
+  const p = readContext(payload, g.channels);
   const { law, k } = lawOf(p);
   const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
-  if (payload.length < CONTEXT_BYTES + PIXEL_CRC) throw new DdpmError('CORRUPT', 'x0 chunk too short');
   const end = payload.length - PIXEL_CRC;
-  const dec = new RangeDecoder(payload.subarray(CONTEXT_BYTES, end));
+  const dec = new RangeDecoder(payload.subarray(sideBytes, end));
   const v = new Uint8Array(means.length);
   const table = new Uint32Array(257);
-  scanContext(g, p, null, (i, off, scale) => {
+  scanContext(g, p, null, m, (i, off, scale) => {
     v[i] = dec.decode(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table));
   }, (i) => v[i] - m[i]);
   if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'x0 chunk ended early (corrupt or desynchronised)');
