@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/model/backend.js';
 import { Denoiser } from '../src/codec/denoiser.js';
+import { cropTile } from '../src/codec/tile-grid.js';
 import { encodeImage } from '../src/codec/encoder.js';
 import { ProgressiveDecoder } from '../src/codec/decoder.js';
 import { readImage } from '../src/codec/image-io.js';
@@ -24,8 +25,8 @@ const STEPS = [1000, 600, 300, 100, 20, 1];
 
 test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', async (t) => {
   const img = await readImage('fixtures/coffee-32.png');
-  const { bytes, stepsKept } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
-  t.is(stepsKept, STEPS.length - 1);
+  const { bytes, tiles } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
+  t.is(tiles[0].stepsKept, STEPS.length - 1);
   const parsed = readContainer(bytes);
   t.is(parsed.chunks.length, STEPS.length);
   for (let k = 0; k <= parsed.chunks.length; k++) {
@@ -59,14 +60,14 @@ test('the lossless switch: the latest priced point within the slack of the cheap
   const img = await readImage('fixtures/chelsea-32.png');
   for (const slack of [0, 0.05, 1]) {
     const r = encodeImage(img, den, { steps: STEPS, losslessSlack: slack });
-    const cheapest = Math.min(...r.endings.map((e) => e.estimatedBytes));
-    const within = r.endings.filter((e) => e.estimatedBytes <= cheapest * (1 + slack));
-    t.is(r.stepsKept, within[within.length - 1].k, `slack ${slack}`);
-    t.is(r.params.steps.length, r.stepsKept + 1);
+    const cheapest = Math.min(...r.tiles[0].endings.map((e) => e.estimatedBytes));
+    const within = r.tiles[0].endings.filter((e) => e.estimatedBytes <= cheapest * (1 + slack));
+    t.is(r.tiles[0].stepsKept, within[within.length - 1].k, `slack ${slack}`);
+    t.is(r.params.tiles[0].steps.length, r.tiles[0].stepsKept + 1);
     t.is(sha((await decode(r.bytes, { model: den })).data), sha(img.data));
   }
   const all = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
-  t.is(all.stepsKept, STEPS.length - 1);
+  t.is(all.tiles[0].stepsKept, STEPS.length - 1);
 });
 
 test('greyscale odd-sized image: padding recorded and cropped, lossless', async (t) => {
@@ -200,7 +201,25 @@ test('every channel choice round-trips: uq, rec and auto (per-step choice record
   t.true(kinds.has('uq') && kinds.has('rec'));
 });
 
-test('images beyond the one-piece limit are refused before any work, with a clear message', (t) => {
-  const big = { width: 2049, height: 2048, channels: 3 as const, data: new Uint8Array(0) };
-  t.throws(() => encodeImage(big, den), { instanceOf: DdpmError, message: /larger than this version codes in one piece/ });
+test('large images are coded as independent tiles: lossless, every prefix decodes, tile by tile = all at once', async (t) => {
+  const src = await readImage('fixtures/chelsea-64.png');
+  const img = cropTile(src, { x: 5, y: 7, width: 40, height: 28 });
+  const { bytes, params } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0, tileSize: 16 });
+  t.is(params.tiles.length, 6);
+  const info = inspect(bytes);
+  t.deepEqual(info.tiles.map((r) => [r.x, r.y, r.width, r.height]), [[0, 0, 13, 14], [13, 0, 13, 14], [26, 0, 14, 14], [0, 14, 13, 14], [13, 14, 13, 14], [26, 14, 14, 14]]);
+  t.deepEqual(info.chunks.slice(0, 7).map((c) => c.tile), [0, 1, 2, 3, 4, 5, 0], 'round-robin');
+  t.true(info.lossless);
+  const parsed = readContainer(bytes);
+  const all = new ProgressiveDecoder(parsed, den);
+  for (let k = 0; k <= parsed.chunks.length; k++) {
+    if (k > 0) all.apply(parsed.chunks[k - 1]);
+    if (k % 5 !== 0 && k !== parsed.chunks.length) continue;
+    const tileByTile = await decode(bytes.subarray(0, parsed.offsets[k]), { model: den, recon: { mode: 'mean' } });
+    t.is(sha(tileByTile.data), sha(all.image({ mode: 'mean' }).data), `prefix ${k}`);
+  }
+  t.true(all.view.lossless);
+  t.is(sha((await decode(bytes, { model: den })).data), sha(img.data));
+  // the container's limits still apply
+  t.throws(() => encodeImage({ width: 16385, height: 8, channels: 3, data: new Uint8Array(16385 * 24) }, den), { instanceOf: DdpmError, message: /exceeds the limit/ });
 });

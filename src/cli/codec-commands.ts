@@ -72,13 +72,17 @@ export async function infoCommand(argv: string[]): Promise<void> {
   }
   const { image, model } = info;
   console.log(`image ${image.width}x${image.height} ${image.channels === 1 ? 'grey' : 'RGB'}; model ${model.id} (sha256 ${model.sha256.slice(0, 16)}…); channel ${info.channel}`);
-  console.log(`coding steps: ${info.steps.join(' ')}`);
+  if (info.tiles.length === 1) console.log(`coding steps: ${info.tiles[0].steps.join(' ')}`);
+  else {
+    console.log(`${info.tiles.length} tiles of up to ${info.tileSize}x${info.tileSize}, coded independently; chunks interleaved round-robin`);
+    for (const [j, tl] of info.tiles.entries()) console.log(`  tile ${j} at ${tl.x},${tl.y} ${tl.width}x${tl.height}: coding steps ${tl.steps.join(' ')}`);
+  }
   console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; ${info.partialTailBytes} bytes of a cut chunk ignored` : ''}`);
   // cumulative overhead: bytes after the header vs the summed ideal (KL) of the steps sent
   console.log('chunk  channel    t→s          bytes  cumulative     bpp   ideal bytes  cum. overhead');
   let idealSum = 0;
   info.chunks.forEach((c, i) => {
-    const ts = c.kind === 'x0' ? `${c.t}→x0` : `${c.t}→${c.s}`;
+    const ts = `${info.tiles.length > 1 ? `[${c.tile}] ` : ''}${c.kind === 'x0' ? `${c.t}→x0` : `${c.t}→${c.s}`}`;
     const chans = [...new Set(c.steps.map((st) => st.channel))].join('+');
     const label = c.kind === 'x0' ? (c.steps.length ? `${chans}×${c.steps.length}+x0` : 'x0') : c.steps.length > 1 ? `${chans}×${c.steps.length}` : chans;
     let over = '';

@@ -4,13 +4,14 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readContainer, concatBytes, type ParsedContainer } from '../bitstream/container.js';
+import { readContainer, concatBytes, readVarint, type ParsedContainer } from '../bitstream/container.js';
+import { tileGrid, type TileRect } from './tile-grid.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { initBackend } from '../model/backend.js';
 import { loadModelFile } from '../model/model-file.js';
 import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
-import { ProgressiveDecoder } from './decoder.js';
+import { ProgressiveDecoder, decodeTileByTile } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
 import { CHUNK_X0, STEP_UQ, readCodecParams } from './codec-params.js';
 import { unpackSteps, splitX0Payload } from './step-group.js';
@@ -72,13 +73,7 @@ export function chunksWithin(parsed: ParsedContainer, b: Budget): number {
 export async function decode(bytes: Uint8Array, options: CodecOptions & Budget & { recon?: ReconOptions; onProgress?: (done: number, total: number) => void } = {}): Promise<RawImage> {
   const den = await denoiserOf(options);
   const parsed = readContainer(bytes, { allowPartialTail: true });
-  const d = new ProgressiveDecoder(parsed, den);
-  const n = chunksWithin(parsed, options);
-  for (let i = 0; i < n; i++) {
-    d.apply(parsed.chunks[i]);
-    options.onProgress?.(i + 1, n);
-  }
-  return d.image(options.recon ?? DEFAULT_RECON);
+  return decodeTileByTile(parsed, den, chunksWithin(parsed, options), options.recon ?? DEFAULT_RECON, options.onProgress);
 }
 
 /** Decodes from a stream of byte pieces, yielding a preview after every whole chunk. */
@@ -120,44 +115,62 @@ export interface StepInfo {
 export interface FileInfo {
   model: { id: string; sha256: string };
   image: { width: number; height: number; channels: number };
-  steps: number[];
   channel: string;
+  /** the tile grid (one tile for images up to the tile size) and each tile's coding steps */
+  tileSize: number;
+  tiles: Array<TileRect & { steps: number[] }>;
   headerBytes: number;
   totalBytes: number;
   lossless: boolean;
   partialTailBytes: number;
   /** one row per chunk (truncation point); a step chunk lists the diffusion steps it carries */
-  chunks: Array<{ kind: 'steps' | 'x0'; index: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null; steps: StepInfo[] }>;
+  chunks: Array<{ kind: 'steps' | 'x0'; index: number; tile: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null; steps: StepInfo[] }>;
 }
 
 /** Header fields and a per-chunk table, without a model. */
 export function inspect(bytes: Uint8Array): FileInfo {
   const parsed = readContainer(bytes, { allowPartialTail: true });
   const { header } = parsed;
-  const { steps, idealBits: ideal, channel } = readCodecParams(header.codec, header.image);
+  const params = readCodecParams(header.codec, header.image);
+  const rects = tileGrid(header.image.width, header.image.height, params.tileSize);
   const px = header.image.width * header.image.height;
-  let k = 0;
+  const k = rects.map(() => 0);
+  let x0Chunks = 0;
   const chunks = parsed.chunks.map((c, i) => {
-    const base = { index: c.index, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
-    const x0 = c.kind === CHUNK_X0 ? splitX0Payload(c.payload) : null;
-    const coded = x0 ? (x0.steps.length ? unpackSteps(x0.steps) : []) : unpackSteps(c.payload);
+    let tile = 0;
+    let payload = c.payload;
+    if (rects.length > 1) {
+      const v = readVarint(payload, 0, `chunk ${i}`);
+      if (!v || v.value >= rects.length) throw new DdpmError('CORRUPT', `chunk ${i}: tile number missing or out of range`);
+      tile = v.value;
+      payload = payload.subarray(v.end);
+    }
+    const { steps, idealBits: ideal } = params.tiles[tile];
+    const base = { index: c.index, tile, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
+    const x0 = c.kind === CHUNK_X0 ? splitX0Payload(payload) : null;
+    const coded = x0 ? (x0.steps.length ? unpackSteps(x0.steps) : []) : unpackSteps(payload);
+    const t0 = steps[k[tile]] ?? -1;
     const list: StepInfo[] = coded.map((st) => {
-      const row = { channel: st.channel === STEP_UQ ? ('uq' as const) : ('rec' as const), t: steps[k] ?? -1, s: steps[k + 1] ?? -1, bytes: st.bytes.length, idealBits: ideal[k] ?? null };
-      k++;
+      const row = { channel: st.channel === STEP_UQ ? ('uq' as const) : ('rec' as const), t: steps[k[tile]] ?? -1, s: steps[k[tile] + 1] ?? -1, bytes: st.bytes.length, idealBits: ideal[k[tile]] ?? null };
+      k[tile]++;
       return row;
     });
-    if (x0) return { ...base, kind: 'x0' as const, t: list.length ? list[0].t : (steps[k] ?? -1), s: 0, idealBits: null, steps: list };
+    if (x0) {
+      x0Chunks++;
+      return { ...base, kind: 'x0' as const, t: t0, s: 0, idealBits: null, steps: list };
+    }
     const idealBits = list.every((r) => r.idealBits !== null) ? list.reduce((a, r) => a + (r.idealBits as number), 0) : null;
     return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, idealBits, steps: list };
   });
   return {
     model: header.model,
     image: header.image,
-    steps,
-    channel,
+    channel: params.channel,
+    tileSize: params.tileSize,
+    tiles: rects.map((r, j) => ({ ...r, steps: params.tiles[j].steps })),
     headerBytes: parsed.offsets[0],
     totalBytes: bytes.length,
-    lossless: parsed.chunks.some((c) => c.kind === CHUNK_X0),
+    lossless: x0Chunks === rects.length,
     partialTailBytes: parsed.partialTail,
     chunks,
   };

@@ -1,5 +1,6 @@
 /** The codec parameters stored in a .ddpm header, and their validation (untrusted input). */
 import { DdpmError } from '../bitstream/errors.js';
+import { tileGrid, MIN_TILE_SIZE } from './tile-grid.js';
 
 export const CODEC_VERSION = 2;
 export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
@@ -9,19 +10,25 @@ export const STEP_UQ = 1; // universal quantisation
 export const STEP_REC = 3; // reverse channel coding
 export const MAX_STEPS = 1000;
 
+/** One tile's stream: its coding timesteps and the encoder's ideal bits per step. */
+export interface TileParams {
+  /** coding timesteps kept, descending; steps[0] = T (x_T comes from the seed, costs nothing) */
+  steps: number[];
+  /** per coded step: the ideal KL(q‖p) bits, as measured by the encoder */
+  idealBits: number[];
+}
+
 export interface CodecParams {
   version: number;
-  /** coding timesteps, descending; steps[0] = T (x_T comes from the seed, costs nothing) */
-  steps: number[];
-  /** uq / rec: every step on that channel; auto: per step, whichever is smaller (chunk kinds tell) */
+  /** uq / rec: every step on that channel; auto: per step, whichever is smaller (recorded per step) */
   channel: ChannelChoice;
   seed: [number, number];
   snapBits: number;
-  /** padded size the network runs at */
-  paddedWidth: number;
-  paddedHeight: number;
-  /** per coded step: the ideal KL(q‖p) bits, as measured by the encoder */
-  idealBits: number[];
+  /** the network's downsampling factor: every tile is padded to a multiple of it */
+  factor: number;
+  /** tiles are at most this many pixels per side (see tile-grid.ts) */
+  tileSize: number;
+  tiles: TileParams[];
 }
 
 export const CHANNELS = ['uq', 'rec', 'auto'] as const;
@@ -29,7 +36,7 @@ export type ChannelChoice = (typeof CHANNELS)[number];
 
 /** Positional form in the header (compact: a 64x64 image should not pay for key names). */
 export function packCodecParams(p: CodecParams): unknown[] {
-  return [p.version, p.steps, CHANNELS.indexOf(p.channel), p.seed, p.snapBits, p.paddedWidth, p.paddedHeight, p.idealBits];
+  return [p.version, CHANNELS.indexOf(p.channel), p.seed, p.snapBits, p.factor, p.tileSize, p.tiles.map((t) => [t.steps, t.idealBits])];
 }
 
 /**
@@ -37,34 +44,36 @@ export function packCodecParams(p: CodecParams): unknown[] {
  * every field is validated before use.
  */
 export function readCodecParams(raw: unknown, image: { width: number; height: number }): CodecParams {
-  if (!Array.isArray(raw) || raw.length < 8) throw new DdpmError('CORRUPT', 'header: codec parameters malformed');
+  if (!Array.isArray(raw) || raw.length < 7) throw new DdpmError('CORRUPT', 'header: codec parameters malformed');
   if (raw[0] !== CODEC_VERSION) throw new DdpmError('UNSUPPORTED_VERSION', `codec version ${String(raw[0])} is not supported by this build (reads ${CODEC_VERSION})`);
-  const p: CodecParams = {
-    version: raw[0] as number,
-    steps: raw[1] as number[],
-    channel: CHANNELS[raw[2] as number],
-    seed: raw[3] as [number, number],
-    snapBits: raw[4] as number,
-    paddedWidth: raw[5] as number,
-    paddedHeight: raw[6] as number,
-    idealBits: raw[7] as number[],
-  };
   const bad = (what: string) => new DdpmError('CORRUPT', `header: ${what}`);
-  if (p.channel === undefined) throw bad(`unknown channel ${String(raw[2])}`);
-  if (!Array.isArray(p.steps) || p.steps.length < 1 || p.steps.length > MAX_STEPS) throw bad('coding steps missing or too many');
-  for (let i = 0; i < p.steps.length; i++) {
-    if (!Number.isInteger(p.steps[i]) || p.steps[i] < 1 || (i > 0 && p.steps[i] >= p.steps[i - 1])) throw bad('coding steps must be descending positive integers');
-  }
-  if (!Array.isArray(p.seed) || p.seed.length !== 2 || !p.seed.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32)) throw bad('seed malformed');
-  if (!Number.isInteger(p.paddedWidth) || !Number.isInteger(p.paddedHeight) || p.paddedWidth < image.width || p.paddedHeight < image.height || p.paddedWidth > image.width + 64 || p.paddedHeight > image.height + 64) throw bad('padding malformed');
-  if (p.snapBits !== 16) throw bad(`snap grid 2^-${String(p.snapBits)} is not supported`);
-  if (!Array.isArray(p.idealBits) || p.idealBits.length > MAX_STEPS || !p.idealBits.every((b) => typeof b === 'number')) throw bad('ideal bits malformed');
-  return p;
+  const channel = CHANNELS[raw[1] as number];
+  if (channel === undefined) throw bad(`unknown channel ${String(raw[1])}`);
+  const seed = raw[2] as [number, number];
+  if (!Array.isArray(seed) || seed.length !== 2 || !seed.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32)) throw bad('seed malformed');
+  if (raw[3] !== 16) throw bad(`snap grid 2^-${String(raw[3])} is not supported`);
+  const factor = raw[4] as number;
+  if (!Number.isInteger(factor) || factor < 1 || factor > 64) throw bad('downsampling factor malformed');
+  const tileSize = raw[5] as number;
+  if (!Number.isInteger(tileSize) || tileSize < MIN_TILE_SIZE || tileSize > 65536) throw bad('tile size malformed');
+  const nTiles = tileGrid(image.width, image.height, tileSize).length;
+  const rawTiles = raw[6] as unknown[];
+  if (!Array.isArray(rawTiles) || rawTiles.length !== nTiles) throw bad(`expected ${nTiles} tiles`);
+  const tiles = rawTiles.map((t): TileParams => {
+    if (!Array.isArray(t) || t.length !== 2) throw bad('tile parameters malformed');
+    const [steps, idealBits] = t as [number[], number[]];
+    if (!Array.isArray(steps) || steps.length < 1 || steps.length > MAX_STEPS) throw bad('coding steps missing or too many');
+    for (let i = 0; i < steps.length; i++) if (!Number.isInteger(steps[i]) || steps[i] < 1 || (i > 0 && steps[i] >= steps[i - 1])) throw bad('coding steps must be descending positive integers');
+    if (!Array.isArray(idealBits) || idealBits.length > MAX_STEPS || !idealBits.every((b) => typeof b === 'number')) throw bad('ideal bits malformed');
+    return { steps, idealBits };
+  });
+  return { version: raw[0] as number, channel, seed, snapBits: 16, factor, tileSize, tiles };
 }
 
 /** `readCodecParams`, plus the checks against the model that will decode the file. */
-export function validateCodecParams(raw: unknown, image: { width: number; height: number }, T: number): CodecParams {
+export function validateCodecParams(raw: unknown, image: { width: number; height: number }, T: number, factor: number): CodecParams {
   const p = readCodecParams(raw, image);
-  if (p.steps[0] !== T) throw new DdpmError('CORRUPT', `header: coding steps must start at the model's T = ${T}`);
+  if (p.factor !== factor) throw new DdpmError('MODEL_MISMATCH', `the file was coded for a network with downsampling factor ${p.factor}, the model has ${factor}`);
+  for (const t of p.tiles) if (t.steps[0] !== T) throw new DdpmError('CORRUPT', `header: coding steps must start at the model's T = ${T}`);
   return p;
 }

@@ -3,14 +3,15 @@
  * checks each chunk's expected-state checksum before using it (a different model, backend or build
  * stops with a clear error instead of producing garbage), and can stop after any chunk.
  */
-import type { ParsedContainer, Chunk } from '../bitstream/container.js';
+import { readVarint, type ParsedContainer, type Chunk, type ImageGeometry } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { Denoiser } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
 import { uqDecode } from './uq-channel.js';
 import { x0Decode } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
-import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, STEP_UQ, type CodecParams } from './codec-params.js';
+import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
+import { tileGrid, tileSeed, pasteTile, type TileRect } from './tile-grid.js';
 import { unpackSteps, splitX0Payload } from './step-group.js';
 import { recDecode } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
@@ -27,11 +28,12 @@ export interface DecoderView {
   lossless: boolean;
 }
 
-/** Incremental decoder: feed chunks in order, ask for a reconstruction at any point. */
-export class ProgressiveDecoder {
-  readonly params: CodecParams;
+/** One tile's stream: feed its chunks in order, ask for a reconstruction at any point. */
+export class TileDecoder {
+  readonly tile: TileParams;
   readonly layout: Layout;
   private readonly den: Denoiser;
+  private readonly seed: [number, number];
   private x: Float64Array;
   private eps: Float64Array | null = null;
   private k = 0;
@@ -39,17 +41,13 @@ export class ProgressiveDecoder {
   private final: RawImage | null = null;
   applied = 0;
 
-  constructor(parsed: Pick<ParsedContainer, 'header'>, den: Denoiser) {
-    const { header } = parsed;
-    if (header.model.sha256 !== den.model.sha256) {
-      throw new DdpmError('MODEL_MISMATCH', `this file was encoded with model "${header.model.id}" (sha256 ${header.model.sha256.slice(0, 12)}…), not the loaded model "${den.model.id}" (${den.model.sha256.slice(0, 12)}…)`);
-    }
-    this.params = validateCodecParams(header.codec, header.image, den.schedule.T);
+  constructor(geometry: ImageGeometry, tile: TileParams, seed: [number, number], den: Denoiser) {
+    this.tile = tile;
     this.den = den;
-    this.layout = makeLayout(header.image.width, header.image.height, header.image.channels, unetFactor(den));
-    if (this.layout.paddedWidth !== this.params.paddedWidth || this.layout.paddedHeight !== this.params.paddedHeight) throw new DdpmError('MODEL_MISMATCH', 'padding differs: the model has another downsampling factor');
-    this.x = initialState(this.params.seed, this.layout.n);
-    this.t = this.params.steps[0];
+    this.seed = seed;
+    this.layout = makeLayout(geometry.width, geometry.height, geometry.channels, unetFactor(den));
+    this.x = initialState(seed, this.layout.n);
+    this.t = tile.steps[0];
   }
 
   get view(): DecoderView {
@@ -79,17 +77,17 @@ export class ProgressiveDecoder {
 
   private applySteps(payload: Uint8Array, state: number): void {
     const coded = unpackSteps(payload);
-    if (this.k + coded.length >= this.params.steps.length) throw new DdpmError('CORRUPT', 'more steps than the header\'s coding schedule');
+    if (this.k + coded.length >= this.tile.steps.length) throw new DdpmError('CORRUPT', 'more steps than the header\'s coding schedule');
     coded.forEach((step, i) => {
       const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
-      const s = this.params.steps[this.k + 1];
+      const s = this.tile.steps[this.k + 1];
       const g = stepGeometry(this.den.schedule, this.t, s);
       const muP = modelMean(g, this.x, x0hat);
       if (i === 0 && stateChecksum(muP) !== state) throw desync(this.k);
       this.x =
         step.channel === STEP_UQ
-          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.params.seed, this.k, this.layout.n), this.layout.coded, step.bytes)
-          : recDecode(g, muP, this.layout.coded, this.params.seed, this.k, step.bytes);
+          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.seed, this.k, this.layout.n), this.layout.coded, step.bytes)
+          : recDecode(g, muP, this.layout.coded, this.seed, this.k, step.bytes);
       this.eps = null;
       this.t = s;
       this.k++;
@@ -102,6 +100,118 @@ export class ProgressiveDecoder {
     const x0 = reconstruct(this.den, this.x, this.t, this.layout.paddedHeight, this.layout.paddedWidth, o, this.currentEps());
     return stateToImage(x0, this.layout);
   }
+}
+
+/**
+ * The decoder of a whole file: routes each chunk to its tile's stream (tiles are created when
+ * first needed) and composes the tiles' reconstructions. Memory grows with the tiles touched; for
+ * a bounded-memory decode of a large image use `decodeTileByTile`.
+ */
+export class ProgressiveDecoder {
+  readonly params: CodecParams;
+  readonly geometry: ImageGeometry;
+  readonly rects: TileRect[];
+  private readonly den: Denoiser;
+  private readonly tiles = new Map<number, TileDecoder>();
+  /** each tile's last reconstruction and the chunk count it was made at */
+  private readonly cache = new Map<number, { applied: number; mode: string; img: RawImage }>();
+  applied = 0;
+
+  constructor(parsed: Pick<ParsedContainer, 'header'>, den: Denoiser) {
+    const { header } = parsed;
+    if (header.model.sha256 !== den.model.sha256) {
+      throw new DdpmError('MODEL_MISMATCH', `this file was encoded with model "${header.model.id}" (sha256 ${header.model.sha256.slice(0, 12)}…), not the loaded model "${den.model.id}" (${den.model.sha256.slice(0, 12)}…)`);
+    }
+    this.params = validateCodecParams(header.codec, header.image, den.schedule.T, unetFactor(den));
+    this.geometry = header.image;
+    this.rects = tileGrid(header.image.width, header.image.height, this.params.tileSize);
+    this.den = den;
+  }
+
+  tileDecoder(j: number): TileDecoder {
+    let d = this.tiles.get(j);
+    if (!d) {
+      d = new TileDecoder({ ...this.rects[j], channels: this.geometry.channels }, this.params.tiles[j], tileSeed(this.params.seed, j), this.den);
+      this.tiles.set(j, d);
+    }
+    return d;
+  }
+
+  /** Which tile a chunk belongs to, and the chunk as that tile's stream sees it. */
+  route(c: Chunk): { tile: number; chunk: Chunk } {
+    if (this.rects.length === 1) return { tile: 0, chunk: c };
+    const v = readVarint(c.payload, 0, `chunk ${c.index}`);
+    if (!v || v.value >= this.rects.length) throw new DdpmError('CORRUPT', `chunk ${c.index}: tile number missing or out of range`);
+    return { tile: v.value, chunk: { ...c, payload: c.payload.subarray(v.end) } };
+  }
+
+  apply(c: Chunk): void {
+    if (c.index !== this.applied) throw new DdpmError('CORRUPT', `chunk ${c.index} where chunk ${this.applied} was expected`);
+    const { tile, chunk } = this.route(c);
+    const d = this.tileDecoder(tile);
+    d.apply({ ...chunk, index: d.applied });
+    this.applied++;
+  }
+
+  get view(): DecoderView {
+    const views = this.rects.map((_, j) => this.tiles.get(j)?.view);
+    return {
+      chunks: this.applied,
+      steps: views.reduce((a, v) => a + (v?.steps ?? 0), 0),
+      t: Math.max(...views.map((v, j) => v?.t ?? this.params.tiles[j].steps[0])),
+      lossless: views.every((v) => v?.lossless),
+    };
+  }
+
+  /** The image at the current point: exact once every tile's lossless chunk is in. */
+  image(o: ReconOptions = { mode: 'mean' }): RawImage {
+    if (this.rects.length === 1) return this.tileDecoder(0).image(o);
+    const out: RawImage = { ...this.geometry, data: new Uint8Array(this.geometry.width * this.geometry.height * this.geometry.channels) };
+    const key = JSON.stringify(o);
+    this.rects.forEach((r, j) => {
+      const d = this.tileDecoder(j);
+      let hit = this.cache.get(j);
+      if (!hit || hit.applied !== d.applied || hit.mode !== key) {
+        hit = { applied: d.applied, mode: key, img: d.image(o) };
+        this.cache.set(j, hit);
+      }
+      pasteTile(out, r, hit.img);
+    });
+    return out;
+  }
+}
+
+/**
+ * Decodes the first `n` chunks one tile at a time — only one tile's state is alive at once — and
+ * returns the composed image.
+ */
+export function decodeTileByTile(parsed: Pick<ParsedContainer, 'header' | 'chunks'>, den: Denoiser, n: number, o: ReconOptions, onProgress?: (done: number, total: number) => void): RawImage {
+  const file = new ProgressiveDecoder(parsed, den);
+  if (file.rects.length === 1) {
+    for (let i = 0; i < n; i++) {
+      file.apply(parsed.chunks[i]);
+      onProgress?.(i + 1, n);
+    }
+    return file.image(o);
+  }
+  const byTile: Chunk[][] = file.rects.map(() => []);
+  for (let i = 0; i < n; i++) {
+    if (parsed.chunks[i].index !== i) throw new DdpmError('CORRUPT', `chunk ${parsed.chunks[i].index} where chunk ${i} was expected`);
+    const { tile, chunk } = file.route(parsed.chunks[i]);
+    byTile[tile].push(chunk);
+  }
+  const { width, height, channels } = file.geometry;
+  const out: RawImage = { width, height, channels, data: new Uint8Array(width * height * channels) };
+  let done = 0;
+  file.rects.forEach((r, j) => {
+    const d = new TileDecoder({ ...r, channels }, file.params.tiles[j], tileSeed(file.params.seed, j), den);
+    for (const c of byTile[j]) {
+      d.apply({ ...c, index: d.applied });
+      onProgress?.(++done, n);
+    }
+    pasteTile(out, r, d.image(o));
+  });
+  return out;
 }
 
 function desync(k: number): DdpmError {

@@ -7,7 +7,8 @@
  * under the context-adaptive x0 coder given the current state) and keeps the cheapest switching
  * point: the stream ends with the diffusion steps up to there, then x_0.
  */
-import { type Chunk, type ContainerHeader, writeContainer } from '../bitstream/container.js';
+import { type Chunk, type ContainerHeader, writeContainer, validateGeometry, varintLength, writeVarint, concatBytes } from '../bitstream/container.js';
+import { tileGrid, cropTile, tileSeed, DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from './tile-grid.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { gaussianKl } from '../model/diffusion.js';
 import { Denoiser, SNAP_BITS } from './denoiser.js';
@@ -16,7 +17,7 @@ import { uqEncode } from './uq-channel.js';
 import { x0Encode, x0Plan, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
-import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, STEP_UQ, STEP_REC, type CodecParams, type ChannelChoice, packCodecParams } from './codec-params.js';
+import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { recEncode, recDraws } from './rec-channel.js';
 import type { Layout } from './layout.js';
@@ -46,17 +47,24 @@ export interface EncodeOptions {
    * latest point within this slack. Default 0.05.
    */
   losslessSlack?: number;
+  /** images larger than this per side are coded as a grid of independent tiles (default 512) */
+  tileSize?: number;
   onProgress?: (done: number, total: number) => void;
+}
+
+export interface TileResult {
+  /** diffusion steps kept before the lossless chunk */
+  stepsKept: number;
+  /** every switching point the encoder priced: after k steps (at timestep t), the estimated size of the tile's stream */
+  endings: Array<{ k: number; t: number; estimatedBytes: number }>;
 }
 
 export interface EncodeResult {
   bytes: Uint8Array;
   params: CodecParams;
-  /** diffusion steps kept before the lossless chunk */
-  stepsKept: number;
+  /** per tile (one for images up to the tile size) */
+  tiles: TileResult[];
   networkEvals: number;
-  /** every switching point the encoder priced: after k steps (at timestep t), the estimated file size */
-  endings: Array<{ k: number; t: number; estimatedBytes: number }>;
 }
 
 export const DEFAULT_LOSSLESS_SLACK = 0.05;
@@ -71,11 +79,6 @@ export const DEFAULT_MIN_CHUNK_BITS = 1024;
 const REC_SLACK = 1.06;
 /** REC draws K·D normals per step; above this many, 'auto' uses UQ (~14 M normals/s per core). */
 export const REC_MAX_DRAWS = 2 ** 28;
-/**
- * Until tiled coding exists the whole image goes through the network at once; this bounds its
- * activations (and the float64 state arrays) to a few GB.
- */
-export const MAX_CODEC_PIXELS = 2048 * 2048;
 
 /**
  * The step's ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the
@@ -135,13 +138,32 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   const steps = Array.isArray(o.steps) ? o.steps : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
   if (steps[0] !== sch.T) throw new DdpmError('BAD_ARGUMENT', `coding steps must start at T = ${sch.T}`);
   for (let i = 1; i < steps.length; i++) if (!(Number.isInteger(steps[i]) && steps[i] >= 1 && steps[i] < steps[i - 1])) throw new DdpmError('BAD_ARGUMENT', 'coding steps must be descending integers >= 1');
-  if (img.width * img.height > MAX_CODEC_PIXELS) {
-    throw new DdpmError('LIMIT_EXCEEDED', `image ${img.width}x${img.height} is larger than this version codes in one piece (${MAX_CODEC_PIXELS} pixels; tiled coding is not implemented yet) — downscale or split it`);
-  }
+  const tileSize = o.tileSize ?? DEFAULT_TILE_SIZE;
+  if (!(Number.isInteger(tileSize) && tileSize >= MIN_TILE_SIZE && tileSize <= 65536)) throw new DdpmError('BAD_ARGUMENT', `tile size must be an integer in [${MIN_TILE_SIZE}, 65536]`);
+  validateGeometry(img);
   const seed = o.seed ?? [0x6464706d, 1];
+  const evals0 = den.evals;
+  const rects = tileGrid(img.width, img.height, tileSize);
+  const perTile: Array<{ chunks: Chunk[]; params: TileParams; result: TileResult }> = [];
+  rects.forEach((r, j) => {
+    const tile = rects.length === 1 ? img : cropTile(img, r);
+    perTile.push(encodeTile(tile, den, steps, tileSeed(seed, j), o, (done, total) => o.onProgress?.(j * total + done, rects.length * total)));
+  });
+  const params: CodecParams = { version: CODEC_VERSION, channel: o.channel ?? 'auto', seed, snapBits: SNAP_BITS, factor: unetFactor(den), tileSize, tiles: perTile.map((t) => t.params) };
+  const header: ContainerHeader = {
+    model: { id: den.model.id, sha256: den.model.sha256 },
+    image: { width: img.width, height: img.height, channels: img.channels },
+    codec: packCodecParams(params),
+  };
+  const bytes = writeContainer(header, interleaveTiles(perTile.map((t) => t.chunks)));
+  return { bytes, params, tiles: perTile.map((t) => t.result), networkEvals: den.evals - evals0 };
+}
+
+/** One tile's stream (the whole image when it fits in one tile): its chunks and parameters. */
+function encodeTile(img: RawImage, den: Denoiser, steps: number[], seed: [number, number], o: EncodeOptions, progress: (done: number, total: number) => void): { chunks: Chunk[]; params: TileParams; result: TileResult } {
+  const sch = den.schedule;
   const l = makeLayout(img.width, img.height, img.channels, unetFactor(den));
   const x0 = imageToState(img, l);
-  const evals0 = den.evals;
   const samples = img.data;
   let x = initialState(seed, l.n);
   let eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[0]);
@@ -170,7 +192,7 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
     const step = codeStep(o.channel ?? 'auto', g, l, muP, muQ, seed, k, klBits);
     coded.push({ coded: step.coded, state: stateChecksum(muP), klBits });
     acc += step.coded.bytes.length + 2;
-    o.onProgress?.(k + 1, K);
+    progress(k + 1, K);
     if (acc > cheapest * (1 + slack)) break;
     x = step.next;
     eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[k + 1]);
@@ -178,26 +200,34 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   let chosen = endings[0];
   for (const e of endings) if (e.estimatedBytes <= cheapest * (1 + slack)) chosen = e;
   const best = chosen.k;
-  const params: CodecParams = {
-    version: CODEC_VERSION,
-    steps: steps.slice(0, best + 1),
-    channel: o.channel ?? 'auto',
-    seed,
-    snapBits: SNAP_BITS,
-    paddedWidth: l.paddedWidth,
-    paddedHeight: l.paddedHeight,
-    idealBits: coded.slice(0, best).map((c) => Math.round(c.klBits)),
-  };
-  const header: ContainerHeader = {
-    model: { id: den.model.id, sha256: den.model.sha256 },
-    image: { width: img.width, height: img.height, channels: img.channels },
-    codec: packCodecParams(params),
-  };
   const e = chosen;
   const { chunks, tail } = groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS);
   const x0Code = x0Encode(samples, e.means, img, e.plan);
   chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), x0Code) });
-  const bytes = writeContainer(header, chunks);
-  o.onProgress?.(K, K);
-  return { bytes, params, stepsKept: best, networkEvals: den.evals - evals0, endings: endings.map(({ k, t, estimatedBytes }) => ({ k, t, estimatedBytes })) };
+  progress(K, K);
+  return {
+    chunks,
+    params: { steps: steps.slice(0, best + 1), idealBits: coded.slice(0, best).map((c) => Math.round(c.klBits)) },
+    result: { stepsKept: best, endings: endings.map(({ k, t, estimatedBytes }) => ({ k, t, estimatedBytes })) },
+  };
+}
+
+/**
+ * The chunks of all tiles in one stream, round-robin by chunk number so that every prefix
+ * improves the whole image evenly. With more than one tile each payload starts with its tile's
+ * number (varint).
+ */
+export function interleaveTiles(tiles: Chunk[][]): Chunk[] {
+  if (tiles.length === 1) return tiles[0];
+  const out: Chunk[] = [];
+  const rounds = Math.max(...tiles.map((t) => t.length));
+  for (let r = 0; r < rounds; r++) {
+    tiles.forEach((t, j) => {
+      if (r >= t.length) return;
+      const head = new Uint8Array(varintLength(j));
+      writeVarint(head, 0, j);
+      out.push({ ...t[r], index: out.length, payload: concatBytes([head, t[r].payload]) });
+    });
+  }
+  return out;
 }
