@@ -28,11 +28,18 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   const { bytes, tiles } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   t.is(tiles[0].stepsKept, STEPS.length - 1);
   const parsed = readContainer(bytes);
-  t.is(parsed.chunks.length, STEPS.length);
+  // the steps, then the embedded x0 code's three passes (bins of 16, 4, 1 levels)
+  t.is(parsed.chunks.length, STEPS.length - 1 + 3);
+  t.deepEqual(inspect(bytes).chunks.slice(-3).map((c) => [c.kind, c.binWidth]), [['x0', 16], ['refine', 4], ['refine', 1]]);
   for (let k = 0; k <= parsed.chunks.length; k++) {
     const out = await decode(bytes.subarray(0, parsed.offsets[k]), { model: den });
     t.is(out.width, 32);
     t.is(out.data.length, img.data.length);
+    const pass = k - (STEPS.length - 1);
+    if (pass >= 1) {
+      const maxErr = Math.max(...Array.from(out.data, (v, i) => Math.abs(v - img.data[i])));
+      t.true(maxErr <= [8, 2, 0][pass - 1], `after x0 pass ${pass}: max error ${maxErr}`);
+    }
     if (k === parsed.chunks.length) t.is(sha(out.data), sha(img.data), 'lossless at the end');
   }
   // a cut inside a chunk decodes the whole chunks before it
@@ -42,7 +49,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   const ideal = inspect(bytes).chunks.slice(0, 4).reduce((a, c) => a + (c.idealBits as number), 0);
   const grouped = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: ideal - 2 }).bytes;
   const info = inspect(grouped);
-  t.is(info.chunks.length, 2);
+  t.is(info.chunks.length, 1 + 3);
   t.is(info.chunks[0].steps.length, STEPS.length - 1);
   t.deepEqual(info.chunks[0].steps.map((st) => st.t), STEPS.slice(0, -1));
   t.true(grouped.length < bytes.length, 'grouping saves framing');
@@ -50,7 +57,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   t.is(sha(mid.data), sha((await decode(bytes.subarray(0, parsed.offsets[STEPS.length - 1]), { model: den })).data), 'the same state after the same steps');
   // steps that never reach the threshold ride in the lossless chunk: no truncation point for them
   const one = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 1e9 }).bytes;
-  t.is(inspect(one).chunks.length, 1);
+  t.is(inspect(one).chunks.length, 3);
   t.is(inspect(one).chunks[0].steps.length, STEPS.length - 1);
   t.is(sha((await decode(one, { model: den })).data), sha(img.data));
   t.is(sha((await decode(grouped, { model: den })).data), sha(img.data));
@@ -134,7 +141,7 @@ test('truncate keeps whole chunks within the budget; info reports the table', as
   const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   const info = inspect(bytes);
   t.true(info.lossless);
-  t.is(info.chunks.length, STEPS.length);
+  t.is(info.chunks.length, STEPS.length + 2);
   t.is(info.chunks[info.chunks.length - 1].cumulativeBytes, bytes.length);
   const budget = info.chunks[2].cumulativeBytes + 3;
   const cut = truncate(bytes, { bytes: budget });
@@ -156,7 +163,7 @@ test('progressive stream API yields a preview per chunk from arbitrary byte piec
     seen.push(p.chunks);
     last = p;
   }
-  t.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6]);
+  t.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
   t.true(last?.lossless);
   t.is(sha(last!.image.data), sha(img.data));
 });
@@ -191,7 +198,7 @@ test('every channel choice round-trips: uq, rec and auto (per-step choice record
     const info = inspect(bytes);
     t.is(info.channel, channel);
     for (const c of info.chunks) for (const st of c.steps) kinds.add(st.channel);
-    if (channel !== 'auto') t.true(info.chunks.slice(0, -1).every((c) => c.steps.length === 1 && c.steps[0].channel === channel));
+    if (channel !== 'auto') t.true(info.chunks.filter((c) => c.kind === 'steps').every((c) => c.steps.length === 1 && c.steps[0].channel === channel));
     const parsed = readContainer(bytes);
     for (let k = 0; k <= parsed.chunks.length; k++) {
       const out = await decode(bytes.subarray(0, parsed.offsets[k]), { model: den });

@@ -82,6 +82,14 @@ export function pixelLawBits(law: ContinuousLaw, v: number, mean: number, scale:
   return p > 1e-12 ? -Math.log2(p) : 40;
 }
 
+/** −log2 P(lo ≤ v < hi) for levels under the same law (the edges absorb the tails). */
+export function pixelLawRangeBits(law: ContinuousLaw, lo: number, hi: number, mean: number, scale: number): number {
+  const top = hi >= 256 ? 1 : unitCdf(law, (hi - 0.5 - mean) / scale);
+  const bottom = lo <= 0 ? 0 : unitCdf(law, (lo - 0.5 - mean) / scale);
+  const p = top - bottom;
+  return p > 1e-12 ? -Math.log2(p) : 40;
+}
+
 function unitCdf(law: ContinuousLaw, z: number): number {
   if (z < -40) return 0;
   if (z > 40) return 1;

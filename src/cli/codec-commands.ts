@@ -82,9 +82,9 @@ export async function infoCommand(argv: string[]): Promise<void> {
   console.log('chunk  channel    t→s          bytes  cumulative     bpp   ideal bytes  cum. overhead');
   let idealSum = 0;
   info.chunks.forEach((c, i) => {
-    const ts = `${info.tiles.length > 1 ? `[${c.tile}] ` : ''}${c.kind === 'x0' ? `${c.t}→x0` : `${c.t}→${c.s}`}`;
+    const ts = `${info.tiles.length > 1 ? `[${c.tile}] ` : ''}${c.kind === 'x0' ? `${c.t}→x0/${c.binWidth}` : c.kind === 'refine' ? `x0/${c.binWidth}` : `${c.t}→${c.s}`}`;
     const chans = [...new Set(c.steps.map((st) => st.channel))].join('+');
-    const label = c.kind === 'x0' ? (c.steps.length ? `${chans}×${c.steps.length}+x0` : 'x0') : c.steps.length > 1 ? `${chans}×${c.steps.length}` : chans;
+    const label = c.kind === 'refine' ? 'x0' : c.kind === 'x0' ? (c.steps.length ? `${chans}×${c.steps.length}+x0` : 'x0') : c.steps.length > 1 ? `${chans}×${c.steps.length}` : chans;
     let over = '';
     if (c.idealBits !== null) {
       idealSum += c.idealBits / 8;

@@ -13,7 +13,7 @@ import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder, decodeTileByTile } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
-import { CHUNK_X0, STEP_UQ, readCodecParams } from './codec-params.js';
+import { CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, readCodecParams } from './codec-params.js';
 import { unpackSteps, splitX0Payload } from './step-group.js';
 import { DEFAULT_RECON, type ReconOptions } from './reconstruct.js';
 
@@ -124,7 +124,7 @@ export interface FileInfo {
   lossless: boolean;
   partialTailBytes: number;
   /** one row per chunk (truncation point); a step chunk lists the diffusion steps it carries */
-  chunks: Array<{ kind: 'steps' | 'x0'; index: number; tile: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null; steps: StepInfo[] }>;
+  chunks: Array<{ kind: 'steps' | 'x0' | 'refine'; index: number; tile: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null; steps: StepInfo[]; /** x0 passes: the width of the bins this pass resolves (1: lossless) */ binWidth: number | null }>;
 }
 
 /** Header fields and a per-chunk table, without a model. */
@@ -147,6 +147,10 @@ export function inspect(bytes: Uint8Array): FileInfo {
     }
     const { steps, idealBits: ideal } = params.tiles[tile];
     const base = { index: c.index, tile, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
+    if (c.kind === CHUNK_X0_REFINE) {
+      if (payload[0] === 0) x0Chunks++;
+      return { ...base, kind: 'refine' as const, t: 0, s: 0, idealBits: null, steps: [], binWidth: 2 ** (payload[0] ?? 0) };
+    }
     const x0 = c.kind === CHUNK_X0 ? splitX0Payload(payload) : null;
     const coded = x0 ? (x0.steps.length ? unpackSteps(x0.steps) : []) : unpackSteps(payload);
     const t0 = steps[k[tile]] ?? -1;
@@ -156,11 +160,11 @@ export function inspect(bytes: Uint8Array): FileInfo {
       return row;
     });
     if (x0) {
-      x0Chunks++;
-      return { ...base, kind: 'x0' as const, t: t0, s: 0, idealBits: null, steps: list };
+      if (x0.x0[0] === 0) x0Chunks++;
+      return { ...base, kind: 'x0' as const, t: t0, s: 0, idealBits: null, steps: list, binWidth: 2 ** (x0.x0[0] ?? 0) };
     }
     const idealBits = list.every((r) => r.idealBits !== null) ? list.reduce((a, r) => a + (r.idealBits as number), 0) : null;
-    return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, idealBits, steps: list };
+    return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, idealBits, steps: list, binWidth: null };
   });
   return {
     model: header.model,

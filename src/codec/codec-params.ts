@@ -4,7 +4,8 @@ import { tileGrid, MIN_TILE_SIZE } from './tile-grid.js';
 
 export const CODEC_VERSION = 2;
 export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
-export const CHUNK_X0 = 2; // the final lossless x_0 chunk
+export const CHUNK_X0 = 2; // the first pass of the embedded x_0 code (after the diffusion steps)
+export const CHUNK_X0_REFINE = 3; // a further x_0 pass (narrower bins; the last one is lossless)
 /** channel of one step inside a CHUNK_STEPS chunk */
 export const STEP_UQ = 1; // universal quantisation
 export const STEP_REC = 3; // reverse channel coding

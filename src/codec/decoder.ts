@@ -8,9 +8,9 @@ import { DdpmError } from '../bitstream/errors.js';
 import { Denoiser } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
 import { uqDecode } from './uq-channel.js';
-import { x0Decode } from './x0-coder.js';
+import { x0Start, x0DecodePass, x0Estimate, x0StateCheck, type X0State } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
-import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
+import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
 import { tileGrid, tileSeed, pasteTile, type TileRect } from './tile-grid.js';
 import { unpackSteps, splitX0Payload } from './step-group.js';
 import { recDecode } from './rec-channel.js';
@@ -39,6 +39,8 @@ export class TileDecoder {
   private k = 0;
   private t: number;
   private final: RawImage | null = null;
+  /** the embedded x_0 code's state once its first pass is in */
+  private x0: X0State | null = null;
   applied = 0;
 
   constructor(geometry: ImageGeometry, tile: TileParams, seed: [number, number], den: Denoiser) {
@@ -69,10 +71,19 @@ export class TileDecoder {
       if (steps.length) this.applySteps(steps, c.state);
       const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
       if (!steps.length && stateChecksum(x0hat) !== c.state) throw desync(this.k);
-      const data = x0Decode(x0, meansForSamples(x0hat, this.layout), this.layout);
-      this.final = { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
+      this.x0 = x0Start(meansForSamples(x0hat, this.layout));
+      this.x0Pass(x0);
+    } else if (c.kind === CHUNK_X0_REFINE) {
+      if (!this.x0) throw new DdpmError('CORRUPT', 'an x0 refinement before the first x0 pass');
+      if (x0StateCheck(this.x0) !== c.state) throw desync(this.k);
+      this.x0Pass(c.payload);
     } else throw new DdpmError('CORRUPT', `unknown chunk kind ${c.kind}`);
     this.applied++;
+  }
+
+  private x0Pass(payload: Uint8Array): void {
+    const data = x0DecodePass(payload, this.x0 as X0State, this.layout);
+    if (data) this.final = { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
   }
 
   private applySteps(payload: Uint8Array, state: number): void {
@@ -97,6 +108,7 @@ export class TileDecoder {
   /** The image at the current point: exact once the lossless chunk is in. */
   image(o: ReconOptions = { mode: 'mean' }): RawImage {
     if (this.final) return this.final;
+    if (this.x0) return { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data: x0Estimate(this.x0) };
     const x0 = reconstruct(this.den, this.x, this.t, this.layout.paddedHeight, this.layout.paddedWidth, o, this.currentEps());
     return stateToImage(x0, this.layout);
   }

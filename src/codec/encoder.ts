@@ -14,10 +14,10 @@ import { gaussianKl } from '../model/diffusion.js';
 import { Denoiser, SNAP_BITS } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
 import { uqEncode } from './uq-channel.js';
-import { x0Encode, x0Plan, type X0Plan } from './x0-coder.js';
+import { x0Plan, x0Start, x0EncodePass, x0StateCheck, DEFAULT_X0_SHIFTS, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
-import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams } from './codec-params.js';
+import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { recEncode, recDraws } from './rec-channel.js';
 import type { Layout } from './layout.js';
@@ -47,6 +47,11 @@ export interface EncodeOptions {
    * latest point within this slack. Default 0.05.
    */
   losslessSlack?: number;
+  /**
+   * Passes of the embedded lossless code at the end: bin widths 2^shift, strictly decreasing,
+   * ending with 0 (lossless). Default [4, 2, 0]: truncation points at bins of 16 and 4 levels.
+   */
+  x0Shifts?: readonly number[];
   /** images larger than this per side are coded as a grid of independent tiles (default 512) */
   tileSize?: number;
   onProgress?: (done: number, total: number) => void;
@@ -141,6 +146,8 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   const tileSize = o.tileSize ?? DEFAULT_TILE_SIZE;
   if (!(Number.isInteger(tileSize) && tileSize >= MIN_TILE_SIZE && tileSize <= 65536)) throw new DdpmError('BAD_ARGUMENT', `tile size must be an integer in [${MIN_TILE_SIZE}, 65536]`);
   validateGeometry(img);
+  const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
+  if (!shifts.length || shifts[shifts.length - 1] !== 0 || shifts[0] > 7 || shifts.some((v, i) => !Number.isInteger(v) || (i > 0 && v >= shifts[i - 1]))) throw new DdpmError('BAD_ARGUMENT', 'x0 passes: bin-width shifts must be strictly decreasing integers from at most 7 down to 0');
   const seed = o.seed ?? [0x6464706d, 1];
   const evals0 = den.evals;
   const rects = tileGrid(img.width, img.height, tileSize);
@@ -202,8 +209,17 @@ function encodeTile(img: RawImage, den: Denoiser, steps: number[], seed: [number
   const best = chosen.k;
   const e = chosen;
   const { chunks, tail } = groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS);
-  const x0Code = x0Encode(samples, e.means, img, e.plan);
-  chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), x0Code) });
+  const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
+  const x0s = x0Start(e.means);
+  shifts.forEach((shift, p) => {
+    if (p === 0) {
+      const first = x0EncodePass(samples, x0s, img, shift, e.plan);
+      chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), first) });
+    } else {
+      const state = x0StateCheck(x0s);
+      chunks.push({ kind: CHUNK_X0_REFINE, index: chunks.length, state, payload: x0EncodePass(samples, x0s, img, shift) });
+    }
+  });
   progress(K, K);
   return {
     chunks,

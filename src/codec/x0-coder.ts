@@ -1,14 +1,21 @@
 /**
- * The lossless end of the stream: every 8-bit sample coded given the last diffusion state.
+ * The lossless end of the stream, as an embedded code: every 8-bit sample is coded given the last
+ * diffusion state in passes of decreasing bin width Q = 2^shift (default 16, 4, 1). Pass p codes
+ * which Q_p-wide bin inside its Q_{p−1}-wide bin from the previous pass each sample lies in; each
+ * pass is a truncation point (reconstruction: bin centres) and the last one (Q = 1) is lossless.
  *
  * The model gives a mean m (x̂_0 in level units) for every sample. Its errors are spatially
- * correlated and vary in size across the image, so the samples are coded with the causal context
- * model of `causal-context.ts` on the residuals r = v − m: the mean becomes m + Σ w r_neighbour and
- * the scale follows the neighbours' errors, as lossless image coders do. Side information: 8 bytes;
- * the chunk ends with a CRC-32 of the samples, so the decoder verifies the lossless result.
+ * correlated and vary in size across the image, so each pass codes under the causal context
+ * model of `causal-context.ts` on r = (the sample's value at this pass's precision) − m: the mean
+ * becomes m + Σ w f and the scale follows the neighbours' errors, as lossless image coders do. A
+ * sample's probability table is the discretised law over the 256 levels, and a pass uses the
+ * sub-table of the known parent bin, so the passes' code lengths telescope: with the same law in
+ * every pass they would sum to the one-pass length exactly.
+ *
+ *   pass payload = shift u8 | context parameters | range-coded bins | (last pass) CRC-32 of the samples
  */
 import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
-import { pixelLawCdf, pixelLawBits } from '../bitstream/cdf.js';
+import { pixelLawCdf, pixelLawRangeBits } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { crc32 } from '../bitstream/crc32.js';
 import { fitContext, scanContext, lawOf, writeContext, readContext, contextBytes, type Grid, type ContextParams } from './causal-context.js';
@@ -18,54 +25,138 @@ const clampMean = (m: number) => (m < -64 ? -64 : m > 319 ? 319 : m);
 /** parameter search prices one sample in `stride` (the prediction itself runs on all) */
 const strideFor = (n: number) => (n > 40000 ? 4 : n > 8000 ? 2 : 1);
 
+/** Bin widths 2^shift of the passes; the last must be 0 (lossless). */
+export const DEFAULT_X0_SHIFTS: readonly number[] = [4, 2, 0];
+
 export interface X0Plan {
   params: ContextParams;
-  /** estimated chunk size in bytes (from the parameter search) */
+  /** estimated size in bytes of a one-pass lossless code (from the parameter search) */
   estimatedBytes: number;
 }
 
-/** Fits the context parameters and estimates the size of the x0 chunk without coding it. */
+const levels = (means: Float64Array) => Float64Array.from(means, (x) => (x + 1) * 127.5);
+
+/** Fits the one-pass context parameters and estimates the lossless size without coding it. */
 export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid): X0Plan {
-  const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
+  const m = levels(means);
   const r = Float64Array.from(samples, (v, i) => v - m[i]);
-  const p = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawBits(law, samples[i], clampMean(m[i] + off), scale), undefined, strideFor(samples.length), g.channels);
-  return { params: p, estimatedBytes: contextBytes(g.channels) + PIXEL_CRC + p.estimatedBits / 8 };
+  const p = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawRangeBits(law, samples[i], samples[i] + 1, clampMean(m[i] + off), scale), undefined, strideFor(samples.length), g.channels);
+  return { params: p, estimatedBytes: 1 + contextBytes(g.channels) + PIXEL_CRC + p.estimatedBits / 8 };
 }
 
-/** samples: the 8-bit levels (image order, channels interleaved); means: x̂_0 in [-1, 1]. */
-export function x0Encode(samples: Uint8Array, means: Float64Array, g: Grid, plan: X0Plan = x0Plan(samples, means, g)): Uint8Array {
-  const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
-  const r = Float64Array.from(samples, (v, i) => v - m[i]);
-  const p = plan.params;
+/**
+ * What the decoder knows between passes: the model means and, per sample, the bin found so far
+ * ([lo, lo + 2^shift)).
+ */
+export interface X0State {
+  means: Float64Array;
+  lo: Uint8Array;
+  shift: number;
+}
+
+export function x0Start(means: Float64Array): X0State {
+  return { means: levels(means), lo: new Uint8Array(means.length), shift: 8 };
+}
+
+/** The samples as far as known: bin centres (exact after the last pass). */
+export function x0Estimate(s: X0State): Uint8Array {
+  const half = s.shift > 0 ? 2 ** (s.shift - 1) : 0;
+  return Uint8Array.from(s.lo, (lo) => Math.min(255, lo + half));
+}
+
+/** Checksum of the decoder's bins before a refinement pass (16 bits, like the chunk states). */
+export function x0StateCheck(s: X0State): number {
+  const c = crc32(s.lo);
+  return (c ^ (c >>> 16)) & 0xffff;
+}
+
+function checkShift(shift: number, prev: number): void {
+  if (!(Number.isInteger(shift) && shift >= 0 && shift < prev)) throw new DdpmError('CORRUPT', `x0 pass: bin width 2^${shift} after 2^${prev}`);
+}
+
+/** Codes one pass (bins of width 2^shift) of the samples; advances `s` as the decoder will. */
+export function x0EncodePass(samples: Uint8Array, s: X0State, g: Grid, shift: number, plan?: X0Plan): Uint8Array {
+  checkShift(shift, s.shift);
+  const Q = 2 ** shift;
+  const P = 2 ** s.shift;
+  const m = s.means;
+  const centre = (v: number) => (shift === 0 ? v : (v >> shift) * Q + Q / 2);
+  const r = Float64Array.from(samples, (v, i) => centre(v) - m[i]);
+  const bits = (i: number, off: number, scale: number, law: Parameters<typeof pixelLawRangeBits>[0]) => {
+    const mean = clampMean(m[i] + off);
+    const a = (samples[i] >> shift) * Q;
+    return pixelLawRangeBits(law, a, a + Q, mean, scale) - pixelLawRangeBits(law, s.lo[i], s.lo[i] + P, mean, scale);
+  };
+  const p = shift === 0 && s.shift === 8 && plan ? plan.params : fitContext(g, r, null, m, bits, undefined, strideFor(samples.length), g.channels);
   const { law, k } = lawOf(p);
   const enc = new RangeEncoder();
   const table = new Uint32Array(257);
-  scanContext(g, p, null, m, (i, off, scale) => enc.encode(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), samples[i]), (i) => r[i]);
+  const sub = new Uint32Array(P / Q + 1);
+  scanContext(g, p, null, m, (i, off, scale) => {
+    subTable(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), s.lo[i], P, Q, sub);
+    enc.encode(sub, (samples[i] - s.lo[i]) >> shift);
+  }, (i) => r[i]);
   const body = enc.finish();
   const side = writeContext(p);
-  const out = new Uint8Array(side.length + body.length + PIXEL_CRC);
-  out.set(side, 0);
-  out.set(body, side.length);
-  new DataView(out.buffer).setUint32(side.length + body.length, crc32(samples));
+  const out = new Uint8Array(1 + side.length + body.length + (shift === 0 ? PIXEL_CRC : 0));
+  out[0] = shift;
+  out.set(side, 1);
+  out.set(body, 1 + side.length);
+  if (shift === 0) new DataView(out.buffer).setUint32(1 + side.length + body.length, crc32(samples));
+  for (let i = 0; i < samples.length; i++) s.lo[i] = (samples[i] >> shift) * Q;
+  s.shift = shift;
   return out;
 }
 
-export function x0Decode(payload: Uint8Array, means: Float64Array, g: Grid): Uint8Array {
+/** The cumulative table over the Q-wide sub-bins of [lo, lo + P) (differences of the level table). */
+function subTable(table: Uint32Array, lo: number, P: number, Q: number, out: Uint32Array): Uint32Array {
+  const base = table[lo];
+  for (let j = 0; j <= P / Q; j++) out[j] = table[lo + j * Q] - base;
+  return out;
+}
+
+/** Decodes one pass into `s`; returns the samples once the last pass is in (checked), else null. */
+export function x0DecodePass(payload: Uint8Array, s: X0State, g: Grid): Uint8Array | null {
   const sideBytes = contextBytes(g.channels);
-  if (payload.length < sideBytes + PIXEL_CRC) throw new DdpmError('CORRUPT', 'x0 chunk too short');
-  const p = readContext(payload, g.channels);
+  if (payload.length < 1 + sideBytes) throw new DdpmError('CORRUPT', 'x0 pass too short');
+  const shift = payload[0];
+  checkShift(shift, s.shift);
+  const tail = shift === 0 ? PIXEL_CRC : 0;
+  if (payload.length < 1 + sideBytes + tail) throw new DdpmError('CORRUPT', 'x0 pass too short');
+  const p = readContext(payload.subarray(1), g.channels);
   const { law, k } = lawOf(p);
-  const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
-  const end = payload.length - PIXEL_CRC;
-  const dec = new RangeDecoder(payload.subarray(sideBytes, end));
-  const v = new Uint8Array(means.length);
+  const Q = 2 ** shift;
+  const P = 2 ** s.shift;
+  const m = s.means;
+  const end = payload.length - tail;
+  const dec = new RangeDecoder(payload.subarray(1 + sideBytes, end));
+  const lo = new Uint8Array(s.lo.length);
   const table = new Uint32Array(257);
+  const sub = new Uint32Array(P / Q + 1);
+  const half = shift === 0 ? 0 : Q / 2;
   scanContext(g, p, null, m, (i, off, scale) => {
-    v[i] = dec.decode(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table));
-  }, (i) => v[i] - m[i]);
-  if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'x0 chunk ended early (corrupt or desynchronised)');
-  if (crc32(v) !== new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(end)) {
+    lo[i] = s.lo[i] + dec.decode(subTable(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), s.lo[i], P, Q, sub)) * Q;
+  }, (i) => lo[i] + half - m[i]);
+  if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'x0 pass ended early (corrupt or desynchronised)');
+  s.lo = lo;
+  s.shift = shift;
+  if (shift !== 0) return null;
+  if (crc32(lo) !== new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(end)) {
     throw new DdpmError('DESYNC', 'the decoded pixels fail the lossless check: the decoder state differs from the encoder\'s (different model weights, TensorFlow.js backend or build) or the file is corrupt');
   }
-  return v;
+  return lo;
+}
+
+/** All passes at once (the one-call form used by tests and simple callers). */
+export function x0Encode(samples: Uint8Array, means: Float64Array, g: Grid, plan?: X0Plan, shifts: readonly number[] = [0]): Uint8Array[] {
+  const s = x0Start(means);
+  return shifts.map((sh) => x0EncodePass(samples, s, g, sh, plan));
+}
+
+export function x0Decode(passes: readonly Uint8Array[], means: Float64Array, g: Grid): Uint8Array {
+  const s = x0Start(means);
+  let out: Uint8Array | null = null;
+  for (const p of passes) out = x0DecodePass(p, s, g);
+  if (!out) throw new DdpmError('TRUNCATED', 'x0: the lossless pass is missing');
+  return out;
 }
