@@ -1,0 +1,56 @@
+/**
+ * The embedded lossless ending: for x̂_0 from a state x_t ~ q(x_t | x_0) at a few t, the size of
+ * the x0 code for several pass layouts (bin-width shifts, e.g. 4,2,0 = bins of 16, 4, 1 levels)
+ * against one pass, and the PSNR at each pass's truncation point — the measurement behind the
+ * default `x0Shifts`.
+ *   node dist/bench/x0-passes.js [--ts 39,99] [--layouts "0;4,2,0;3,0;2,0"] [--size 64] [--limit 8]
+ */
+import { parseArgs } from 'node:util';
+import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
+import { predictX0 } from '../src/codec/step-math.js';
+import { x0Start, x0EncodePass, x0Estimate } from '../src/codec/x0-coder.js';
+import { PhiloxStream } from '../src/bitstream/philox.js';
+import { loadEvalImages } from './eval-images.js';
+import { machineInfo } from './machine.js';
+import { psnr } from './metrics.js';
+
+async function main() {
+  const { values } = parseArgs({ options: { ts: { type: 'string', default: '39,99' }, layouts: { type: 'string', default: '0;4,2,0;3,0;2,0' }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '8' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, images: { type: 'string', default: 'data/eval' } } });
+  const den = await loadDenoiser(values.model);
+  const size = Number(values.size);
+  const images = await loadEvalImages(values.images, size, Number(values.limit));
+  const layouts = values.layouts.split(';').map((l) => l.split(',').map(Number));
+  const rows = [];
+  for (const t of values.ts.split(',').map(Number)) {
+    const ab = den.schedule.alphaBar[t];
+    const acc = layouts.map((l) => ({ shifts: l, bpp: l.map(() => 0), psnr: l.map(() => 0) }));
+    for (const [n, img] of images.entries()) {
+      process.stderr.write(`\rt=${t}: image ${n + 1}/${images.length}`);
+      const x0 = Float64Array.from(img.data, (v) => v / 127.5 - 1);
+      const z = new Float64Array(x0.length);
+      new PhiloxStream([3, t], [0, 0, 0]).normals(z);
+      const xt = x0.map((v, i) => Math.sqrt(ab) * v + Math.sqrt(1 - ab) * z[i]);
+      const means = predictX0(den.schedule, t, xt, den.eps(xt, size, size, t));
+      const grid = { width: size, height: size, channels: 3 };
+      for (const a of acc) {
+        const s = x0Start(means);
+        a.shifts.forEach((sh, p) => {
+          a.bpp[p] += (x0EncodePass(img.data, s, grid, sh).length * 8) / (size * size) / images.length;
+          a.psnr[p] += Math.min(99, psnr(img, { ...img, data: x0Estimate(s) })) / images.length;
+        });
+      }
+    }
+    process.stderr.write('\n');
+    for (const a of acc) {
+      const total = a.bpp.reduce((x, y) => x + y, 0);
+      rows.push({ t, shifts: a.shifts, totalBpp: total, passBpp: a.bpp, psnrAfterPass: a.psnr });
+      console.error(`t=${t} shifts ${a.shifts.join(',')}: ${total.toFixed(3)} bpp (${a.bpp.map((b) => b.toFixed(2)).join(' + ')}), PSNR after each pass ${a.psnr.map((p) => p.toFixed(1)).join(' / ')} dB`);
+    }
+  }
+  console.log(JSON.stringify({ machine: machineInfo(), model: den.model.sha256, images: images.map((i) => i.name), size, rows }, null, 1));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
