@@ -1,14 +1,15 @@
 /**
  * The embedded lossless ending: for x̂_0 from a state x_t ~ q(x_t | x_0) at a few t, the size of
  * the x0 code for several pass layouts (bin-width shifts, e.g. 4,2,0 = bins of 16, 4, 1 levels)
- * against one pass, and the PSNR at each pass's truncation point — the measurement behind the
+ * against one pass, and the PSNR at each pass's truncation point (as the decoder reconstructs it) —
+ * the measurement behind the
  * default `x0Shifts`.
  *   node dist/bench/x0-passes.js [--ts 39,99] [--layouts "0;4,2,0;3,0;2,0"] [--size 64] [--limit 8]
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
 import { predictX0 } from '../src/codec/step-math.js';
-import { x0Start, x0EncodePass, x0Estimate } from '../src/codec/x0-coder.js';
+import { x0Start, x0EncodePass, x0DecodePass, x0Estimate } from '../src/codec/x0-coder.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { loadEvalImages } from './eval-images.js';
 import { machineInfo } from './machine.js';
@@ -34,9 +35,12 @@ async function main() {
       const grid = { width: size, height: size, channels: 3 };
       for (const a of acc) {
         const s = x0Start(means);
+        const d = x0Start(means);
         a.shifts.forEach((sh, p) => {
-          a.bpp[p] += (x0EncodePass(img.data, s, grid, sh).length * 8) / (size * size) / images.length;
-          a.psnr[p] += Math.min(99, psnr(img, { ...img, data: x0Estimate(s) })) / images.length;
+          const pass = x0EncodePass(img.data, s, grid, sh);
+          x0DecodePass(pass, d, grid);
+          a.bpp[p] += (pass.length * 8) / (size * size) / images.length;
+          a.psnr[p] += Math.min(99, psnr(img, { ...img, data: x0Estimate(d) })) / images.length;
         });
       }
     }

@@ -38,7 +38,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
     const pass = k - (STEPS.length - 1);
     if (pass >= 1) {
       const maxErr = Math.max(...Array.from(out.data, (v, i) => Math.abs(v - img.data[i])));
-      t.true(maxErr <= [8, 2, 0][pass - 1], `after x0 pass ${pass}: max error ${maxErr}`);
+      t.true(maxErr <= [15, 3, 0][pass - 1], `after x0 pass ${pass}: max error ${maxErr}`);
     }
     if (k === parsed.chunks.length) t.is(sha(out.data), sha(img.data), 'lossless at the end');
   }

@@ -52,15 +52,21 @@ export interface X0State {
   means: Float64Array;
   lo: Uint8Array;
   shift: number;
+  /** decoder side: each sample's expected level given its bin, under the law it was decoded with */
+  expected?: Float64Array;
 }
 
 export function x0Start(means: Float64Array): X0State {
   return { means: levels(means), lo: new Uint8Array(means.length), shift: 8 };
 }
 
-/** The samples as far as known: bin centres (exact after the last pass). */
+/**
+ * The samples as far as known: the conditional mean of each sample's level within its bin under
+ * the law the decoder used (bin centres when not known), exact after the last pass.
+ */
 export function x0Estimate(s: X0State): Uint8Array {
   const half = s.shift > 0 ? 2 ** (s.shift - 1) : 0;
+  if (s.expected && s.shift > 0) return Uint8Array.from(s.expected, (e) => Math.max(0, Math.min(255, Math.round(e))));
   return Uint8Array.from(s.lo, (lo) => Math.min(255, lo + half));
 }
 
@@ -131,15 +137,27 @@ export function x0DecodePass(payload: Uint8Array, s: X0State, g: Grid): Uint8Arr
   const end = payload.length - tail;
   const dec = new RangeDecoder(payload.subarray(1 + sideBytes, end));
   const lo = new Uint8Array(s.lo.length);
+  const expected = shift === 0 ? undefined : new Float64Array(s.lo.length);
   const table = new Uint32Array(257);
   const sub = new Uint32Array(P / Q + 1);
   const half = shift === 0 ? 0 : Q / 2;
   scanContext(g, p, null, m, (i, off, scale) => {
     lo[i] = s.lo[i] + dec.decode(subTable(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), s.lo[i], P, Q, sub)) * Q;
+    if (expected) {
+      let mass = 0;
+      let sum = 0;
+      for (let v = lo[i]; v < lo[i] + Q; v++) {
+        const f = table[v + 1] - table[v];
+        mass += f;
+        sum += f * v;
+      }
+      expected[i] = sum / mass;
+    }
   }, (i) => lo[i] + half - m[i]);
   if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'x0 pass ended early (corrupt or desynchronised)');
   s.lo = lo;
   s.shift = shift;
+  s.expected = expected;
   if (shift !== 0) return null;
   if (crc32(lo) !== new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(end)) {
     throw new DdpmError('DESYNC', 'the decoded pixels fail the lossless check: the decoder state differs from the encoder\'s (different model weights, TensorFlow.js backend or build) or the file is corrupt');
