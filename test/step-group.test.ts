@@ -10,12 +10,12 @@ test('step chunks round-trip any mix of steps and reject malformed payloads', (t
     { channel: STEP_REC, bytes: new Uint8Array(0) },
   ] as const;
   const packed = packSteps(steps);
-  t.is(packed.length, 2 + 2 + 3 + 300 + 2 + 0);
+  t.is(packed.length, 1 + 2 + 2 + 300 + 1 + 0);
   const back = unpackSteps(packed);
   t.deepEqual(back.map((s) => [s.channel, Array.from(s.bytes)]), steps.map((s) => [s.channel, Array.from(s.bytes)]));
   t.throws(() => unpackSteps(new Uint8Array(0)), { instanceOf: DdpmError, message: /empty/ });
-  t.throws(() => unpackSteps(new Uint8Array([7, 0])), { instanceOf: DdpmError, message: /unknown channel/ });
-  t.throws(() => unpackSteps(packed.subarray(0, packed.length - 1)), { instanceOf: DdpmError });
-  t.throws(() => unpackSteps(new Uint8Array([STEP_UQ, 5, 1, 2])), { instanceOf: DdpmError, message: /past the end/ });
+  t.throws(() => unpackSteps(new Uint8Array([0x80, 0x00])), { instanceOf: DdpmError, message: /overlong/ });
+  t.throws(() => unpackSteps(packed.subarray(0, packed.length - 10)), { instanceOf: DdpmError, message: /past the end/ });
+  t.throws(() => unpackSteps(new Uint8Array([2 * 5, 1, 2])), { instanceOf: DdpmError, message: /past the end/ });
   t.throws(() => packSteps([]), { instanceOf: DdpmError });
 });

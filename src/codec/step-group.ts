@@ -3,7 +3,7 @@
  * only made where the steps since the last one carry enough bits to be worth its framing (the
  * first steps of a small image carry a few bytes each).
  *
- *   payload = step+,   step = channel u8 (STEP_UQ | STEP_REC) | len varint | len bytes
+ *   payload = step+,   step = varint(2·len + (channel = STEP_REC ? 1 : 0)) | len bytes
  *
  * The lossless CHUNK_X0 chunk starts with `len varint | steps` (len 0: none): steps at the end of
  * the stream that carry too few bits for a truncation point of their own ride along with it.
@@ -21,9 +21,9 @@ export function packSteps(steps: readonly CodedStep[]): Uint8Array {
   if (!steps.length) throw new DdpmError('BAD_ARGUMENT', 'a step chunk needs at least one step');
   return concatBytes(
     steps.flatMap((s) => {
-      const head = new Uint8Array(1 + varintLength(s.bytes.length));
-      head[0] = s.channel;
-      writeVarint(head, 1, s.bytes.length);
+      const tag = 2 * s.bytes.length + (s.channel === STEP_REC ? 1 : 0);
+      const head = new Uint8Array(varintLength(tag));
+      writeVarint(head, 0, tag);
       return [head, s.bytes];
     }),
   );
@@ -34,12 +34,11 @@ export function unpackSteps(payload: Uint8Array): CodedStep[] {
   const out: CodedStep[] = [];
   let at = 0;
   while (at < payload.length) {
-    const channel = payload[at];
-    if (channel !== STEP_UQ && channel !== STEP_REC) throw new DdpmError('CORRUPT', `step chunk: unknown channel ${channel}`);
-    const len = readVarint(payload, at + 1, 'step chunk');
-    if (!len || len.end + len.value > payload.length) throw new DdpmError('CORRUPT', 'step chunk: a step runs past the end of its chunk');
-    out.push({ channel, bytes: payload.subarray(len.end, len.end + len.value) });
-    at = len.end + len.value;
+    const tag = readVarint(payload, at, 'step chunk');
+    const len = tag ? Math.floor(tag.value / 2) : 0;
+    if (!tag || tag.end + len > payload.length) throw new DdpmError('CORRUPT', 'step chunk: a step runs past the end of its chunk');
+    out.push({ channel: tag.value % 2 ? STEP_REC : STEP_UQ, bytes: payload.subarray(tag.end, tag.end + len) });
+    at = tag.end + len;
     if (out.length > MAX_STEPS) throw new DdpmError('CORRUPT', 'step chunk: too many steps');
   }
   if (!out.length) throw new DdpmError('CORRUPT', 'step chunk: empty');
