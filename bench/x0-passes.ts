@@ -4,7 +4,7 @@
  * against one pass, and the PSNR at each pass's truncation point (as the decoder reconstructs it) —
  * the measurement behind the
  * default `x0Shifts`.
- *   node dist/bench/x0-passes.js [--ts 39,99] [--layouts "0;4,2,0;3,0;2,0"] [--size 64] [--limit 8]
+ *   node dist/bench/x0-passes.js [--ts 39,99] [--layouts "0;5,3,1,0;4,2,0;5,2,0;6,4,2,0"] [--size 64] [--limit 8]
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
@@ -16,7 +16,7 @@ import { machineInfo } from './machine.js';
 import { psnr } from './metrics.js';
 
 async function main() {
-  const { values } = parseArgs({ options: { ts: { type: 'string', default: '39,99' }, layouts: { type: 'string', default: '0;4,2,0;3,0;2,0' }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '8' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, images: { type: 'string', default: 'data/eval' } } });
+  const { values } = parseArgs({ options: { ts: { type: 'string', default: '39,99' }, layouts: { type: 'string', default: '0;5,3,1,0;4,2,0;5,2,0;6,4,2,0' }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '8' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, images: { type: 'string', default: 'data/eval' } } });
   const den = await loadDenoiser(values.model);
   const size = Number(values.size);
   const images = await loadEvalImages(values.images, size, Number(values.limit));

@@ -10,6 +10,7 @@ import { cropTile } from '../src/codec/tile-grid.js';
 import { encodeImage } from '../src/codec/encoder.js';
 import { ProgressiveDecoder } from '../src/codec/decoder.js';
 import { readImage } from '../src/codec/image-io.js';
+import { DEFAULT_X0_SHIFTS } from '../src/codec/x0-coder.js';
 import { decode, decodeProgressive, inspect, truncate } from '../src/codec/api.js';
 import { readContainer } from '../src/bitstream/container.js';
 import { DdpmError } from '../src/bitstream/errors.js';
@@ -28,9 +29,10 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   const { bytes, tiles } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   t.is(tiles[0].stepsKept, STEPS.length - 1);
   const parsed = readContainer(bytes);
-  // the steps, then the embedded x0 code's three passes (bins of 16, 4, 1 levels)
-  t.is(parsed.chunks.length, STEPS.length - 1 + 3);
-  t.deepEqual(inspect(bytes).chunks.slice(-3).map((c) => [c.kind, c.binWidth]), [['x0', 16], ['refine', 4], ['refine', 1]]);
+  // the steps, then the embedded x0 code's passes (bins of 2^shift levels)
+  const P = DEFAULT_X0_SHIFTS.length;
+  t.is(parsed.chunks.length, STEPS.length - 1 + P);
+  t.deepEqual(inspect(bytes).chunks.slice(-P).map((c) => [c.kind, c.binWidth]), DEFAULT_X0_SHIFTS.map((sh, i) => [i ? 'refine' : 'x0', 2 ** sh]));
   for (let k = 0; k <= parsed.chunks.length; k++) {
     const out = await decode(bytes.subarray(0, parsed.offsets[k]), { model: den });
     t.is(out.width, 32);
@@ -38,7 +40,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
     const pass = k - (STEPS.length - 1);
     if (pass >= 1) {
       const maxErr = Math.max(...Array.from(out.data, (v, i) => Math.abs(v - img.data[i])));
-      t.true(maxErr <= [15, 3, 0][pass - 1], `after x0 pass ${pass}: max error ${maxErr}`);
+      t.true(maxErr <= 2 ** DEFAULT_X0_SHIFTS[pass - 1] - 1, `after x0 pass ${pass}: max error ${maxErr}`);
     }
     if (k === parsed.chunks.length) t.is(sha(out.data), sha(img.data), 'lossless at the end');
   }
@@ -49,7 +51,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   const ideal = inspect(bytes).chunks.slice(0, 4).reduce((a, c) => a + (c.idealBits as number), 0);
   const grouped = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: ideal - 2 }).bytes;
   const info = inspect(grouped);
-  t.is(info.chunks.length, 1 + 3);
+  t.is(info.chunks.length, 1 + DEFAULT_X0_SHIFTS.length);
   t.is(info.chunks[0].steps.length, STEPS.length - 1);
   t.deepEqual(info.chunks[0].steps.map((st) => st.t), STEPS.slice(0, -1));
   t.true(grouped.length < bytes.length, 'grouping saves framing');
@@ -57,7 +59,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   t.is(sha(mid.data), sha((await decode(bytes.subarray(0, parsed.offsets[STEPS.length - 1]), { model: den })).data), 'the same state after the same steps');
   // steps that never reach the threshold ride in the lossless chunk: no truncation point for them
   const one = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 1e9 }).bytes;
-  t.is(inspect(one).chunks.length, 3);
+  t.is(inspect(one).chunks.length, DEFAULT_X0_SHIFTS.length);
   t.is(inspect(one).chunks[0].steps.length, STEPS.length - 1);
   t.is(sha((await decode(one, { model: den })).data), sha(img.data));
   t.is(sha((await decode(grouped, { model: den })).data), sha(img.data));
@@ -141,7 +143,7 @@ test('truncate keeps whole chunks within the budget; info reports the table', as
   const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   const info = inspect(bytes);
   t.true(info.lossless);
-  t.is(info.chunks.length, STEPS.length + 2);
+  t.is(info.chunks.length, STEPS.length - 1 + DEFAULT_X0_SHIFTS.length);
   t.is(info.chunks[info.chunks.length - 1].cumulativeBytes, bytes.length);
   const budget = info.chunks[2].cumulativeBytes + 3;
   const cut = truncate(bytes, { bytes: budget });
@@ -163,7 +165,7 @@ test('progressive stream API yields a preview per chunk from arbitrary byte piec
     seen.push(p.chunks);
     last = p;
   }
-  t.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  t.deepEqual(seen, Array.from({ length: STEPS.length + DEFAULT_X0_SHIFTS.length }, (_, i) => i));
   t.true(last?.lossless);
   t.is(sha(last!.image.data), sha(img.data));
 });
