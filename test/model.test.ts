@@ -60,30 +60,35 @@ test('a few training steps on a tiny synthetic set reduce the loss', (t) => {
   t.true(after < 0.8 * before, `loss ${before} → ${after}`);
 });
 
-test('bound matches the closed form for Gaussian data with the optimal denoiser', (t) => {
-  // x_0 ~ N(0, s²) per dimension. The optimal ε predictor is linear and the analytic variance is
-  // exact, so Σ_k KL = I(x_0; x_{t_1}) − I(x_0; x_T), with I(x_0; x_t) = ½ ln(1 + ᾱ_t s² / (1 − ᾱ_t)).
-  const s2 = 0.04; // small enough that clipping x̂_0 to [-1, 1] never matters
-  const n = 64;
-  const D = 48;
+/**
+ * x_0 ~ N(0, s²) per dimension (s² small enough that clipping x̂_0 to [-1, 1] never matters). The
+ * optimal ε predictor is linear and the analytic variance exact, so a sum of KL terms from t_a down
+ * to t_b equals I(x_0; x_{t_b}) − I(x_0; x_{t_a}), with I(x_0; x_t) = ½ ln(1 + ᾱ_t s² / (1 − ᾱ_t)).
+ */
+function gaussianCase(n: number, D: number, seed: number) {
+  const s2 = 0.04;
   const x0 = new Float64Array(n * D);
-  new PhiloxStream([5, 5], [0, 0, 0]).normals(x0);
+  new PhiloxStream([seed, seed], [0, 0, 0]).normals(x0);
   for (let i = 0; i < x0.length; i++) x0[i] *= Math.sqrt(s2);
   const predict: EpsPredictor = (xt, _nb, tt) => {
     const ab = sch.alphaBar[tt];
-    const k = Math.sqrt(1 - ab) / (ab * s2 + 1 - ab);
-    return Float64Array.from(xt, (v) => k * v);
+    return Float64Array.from(xt, (v) => (Math.sqrt(1 - ab) / (ab * s2 + 1 - ab)) * v);
   };
-  const gamma = (tt: number) => {
-    const ab = sch.alphaBar[tt];
-    return (1 - ab) / (ab * s2 + 1 - ab); // E‖E[ε|x_t]‖²/D
-  };
+  // E‖E[ε|x_t]‖²/D
+  const gamma = (tt: number) => (1 - sch.alphaBar[tt]) / (sch.alphaBar[tt] * s2 + 1 - sch.alphaBar[tt]);
+  const info = (tt: number) => 0.5 * Math.log(1 + (sch.alphaBar[tt] * s2) / (1 - sch.alphaBar[tt]));
+  return { x0, predict, gamma, bits: (from: number, to: number) => (info(to) - info(from)) / Math.LN2 };
+}
+
+test('bound matches the closed form for Gaussian data with the optimal denoiser', (t) => {
+  const n = 64;
+  const D = 48;
+  const { x0, predict, gamma, bits } = gaussianCase(n, D, 5);
   const steps = [1000, 700, 400, 200, 100, 50, 20, 10];
   // bound with an extra final step to t=5 then L_0 ignored: compare the KL sum only
   const r = boundOf(predict, sch, x0, null, n, D, [...steps, 5], { variance: 'analytic', gamma, seed: 3, batch: 64 });
   const klBits = r.perStep.slice(0, steps.length).reduce((a, b) => a + b, 0);
-  const I = (tt: number) => 0.5 * Math.log(1 + (sch.alphaBar[tt] * s2) / (1 - sch.alphaBar[tt]));
-  const expected = (I(5) - I(1000)) / Math.LN2;
+  const expected = bits(1000, 5);
   t.true(Math.abs(klBits - expected) < 0.03 * expected, `KL sum ${klBits} vs closed form ${expected}`);
   // the upper variance gives a looser (larger) bound at this coarse schedule
   const ru = boundOf(predict, sch, x0, null, n, D, [...steps, 5], { variance: 'upper', seed: 3, batch: 64 });
@@ -97,20 +102,11 @@ test('the full-T estimate covers every step once and matches the closed form whe
     t.is(steps[steps.length - 1], 1);
     for (let k = 1; k < steps.length; k++) t.true(steps[k] < steps[k - 1], 'descending, distinct');
   }
-  // Gaussian data, optimal denoiser, analytic variance (as above): Σ_{t=2}^{T} L_{t-1} = I(x_0; x_1) − I(x_0; x_T).
-  const s2 = 0.04;
+  // Σ_{t=2}^{T} L_{t-1} = I(x_0; x_1) − I(x_0; x_T); the per-step terms are steep near t = 1
   const n = 16;
   const D = 48;
-  const x0 = new Float64Array(n * D);
-  new PhiloxStream([6, 6], [0, 0, 0]).normals(x0);
-  for (let i = 0; i < x0.length; i++) x0[i] *= Math.sqrt(s2);
-  const predict: EpsPredictor = (xt, _nb, tt) => {
-    const ab = sch.alphaBar[tt];
-    return Float64Array.from(xt, (v) => (Math.sqrt(1 - ab) / (ab * s2 + 1 - ab)) * v);
-  };
-  const gamma = (tt: number) => (1 - sch.alphaBar[tt]) / (sch.alphaBar[tt] * s2 + 1 - sch.alphaBar[tt]);
-  const I = (tt: number) => 0.5 * Math.log(1 + (sch.alphaBar[tt] * s2) / (1 - sch.alphaBar[tt]));
-  const expected = (I(1) - I(sch.T)) / Math.LN2;
+  const { x0, predict, gamma, bits } = gaussianCase(n, D, 6);
+  const expected = bits(sch.T, 1);
   const { steps, weights } = fullBoundSteps(sch.T, 32);
   const r = boundOf(predict, sch, x0, null, n, D, steps, { variance: 'analytic', gamma, seed: 4, batch: 64, weights, singleStep: true });
   const kl = r.perStep.slice(0, -1).reduce((a, b) => a + b, 0);
