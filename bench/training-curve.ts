@@ -13,14 +13,22 @@ async function main() {
   const offset = offArg > 0 ? Number(process.argv[offArg + 1]) : 0;
   const text = readFileSync(log, 'utf8');
   const runs = text.split(/^model: .*$/m).slice(1);
-  const last = runs[runs.length - 1] ?? text;
-  const loss: Array<{ x: number; y: number }> = [];
-  const bound: Array<{ x: number; y: number }> = [];
-  for (const line of last.split('\n')) {
-    let m = /^step (\d+)\/\d+\s+loss ([\d.]+)/.exec(line);
-    if (m) loss.push({ x: Number(m[1]) + offset, y: Number(m[2]) });
-    m = /validation @(\d+): bound ([\d.]+)/.exec(line);
-    if (m) bound.push({ x: Number(m[1]) + offset, y: Number(m[2]) });
+  let loss: Array<{ x: number; y: number }> = [];
+  let bound: Array<{ x: number; y: number }> = [];
+  // a run that starts before the previous one ended is a new training (restart): keep the last
+  // training, with every resumption of it
+  for (const run of runs.length ? runs : [text]) {
+    const first = /^step (\d+)\//m.exec(run);
+    if (first && loss.length && Number(first[1]) + offset <= loss[loss.length - 1].x) {
+      loss = [];
+      bound = [];
+    }
+    for (const line of run.split('\n')) {
+      let m = /^step (\d+)\/\d+\s+loss ([\d.]+)/.exec(line);
+      if (m) loss.push({ x: Number(m[1]) + offset, y: Number(m[2]) });
+      m = /validation @(\d+): bound ([\d.]+)/.exec(line);
+      if (m) bound.push({ x: Number(m[1]) + offset, y: Number(m[2]) });
+    }
   }
   const maxX = Math.max(1, ...loss.map((p) => p.x));
   const svg1 = rdSvg('training loss (L_simple, smoothed)', [{ name: 'loss x100', points: loss.map((p) => ({ x: p.x, y: p.y * 100 })) }], 'step', 'L_simple x 100', maxX);
