@@ -12,7 +12,8 @@ import { ProgressiveDecoder } from '../src/codec/decoder.js';
 import { readImage } from '../src/codec/image-io.js';
 import { DEFAULT_X0_SHIFTS } from '../src/codec/x0-coder.js';
 import { decode, decodeProgressive, inspect, truncate } from '../src/codec/api.js';
-import { readContainer } from '../src/bitstream/container.js';
+import { readContainer, writeContainer } from '../src/bitstream/container.js';
+import { CHUNK_X0 } from '../src/codec/codec-params.js';
 import { DdpmError } from '../src/bitstream/errors.js';
 import { tinyModel, psnr, sha } from './helpers.js';
 
@@ -136,6 +137,11 @@ test('wrong model, desynchronised model and corrupt chunks give clear errors', a
   bad[bad.length - 20] ^= 0x10;
   await t.throwsAsync(decode(bad, { model: den }), { message: /checksum mismatch/ });
   await t.throwsAsync(decode(new Uint8Array([1, 2, 3]), { model: den }), { message: /not a \.ddpm file/ });
+  // a diffusion step after the x0 passes began (a spliced stream) is refused
+  const p = readContainer(bytes);
+  const firstX0 = p.chunks.findIndex((c) => c.kind === CHUNK_X0);
+  const spliced = writeContainer(p.header, [...p.chunks.slice(0, firstX0 + 1), p.chunks[0]]);
+  await t.throwsAsync(decode(spliced, { model: den }), { instanceOf: DdpmError, message: /only x0 refinements/ });
 });
 
 test('truncate keeps whole chunks within the budget; info reports the table', async (t) => {

@@ -64,6 +64,7 @@ export class TileDecoder {
   apply(c: Chunk): void {
     if (this.final) throw new DdpmError('CORRUPT', 'chunk after the lossless end of the stream');
     if (c.index !== this.applied) throw new DdpmError('CORRUPT', `chunk ${c.index} where chunk ${this.applied} was expected`);
+    if (this.x0 && c.kind !== CHUNK_X0_REFINE) throw new DdpmError('CORRUPT', 'only x0 refinements may follow the first x0 pass');
     if (c.kind === CHUNK_STEPS) this.applySteps(c.payload, c.state);
     else if (c.kind === CHUNK_X0) {
       // the lossless chunk may begin with the last steps (too few bits to be a truncation point)
