@@ -13,7 +13,7 @@ import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder, decodeTileByTile } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
-import { CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, readCodecParams } from './codec-params.js';
+import { CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, readCodecParams } from './codec-params.js';
 import { unpackSteps, splitX0Payload } from './step-group.js';
 import { DEFAULT_RECON, type ReconOptions } from './reconstruct.js';
 
@@ -151,6 +151,7 @@ export function inspect(bytes: Uint8Array): FileInfo {
       if (payload[0] === 0) x0Chunks++;
       return { ...base, kind: 'refine' as const, t: 0, s: 0, idealBits: null, steps: [], binWidth: 2 ** (payload[0] ?? 0) };
     }
+    if (c.kind !== CHUNK_X0 && c.kind !== CHUNK_STEPS) throw new DdpmError('CORRUPT', `chunk ${i}: unknown kind ${c.kind}`);
     const x0 = c.kind === CHUNK_X0 ? splitX0Payload(payload) : null;
     const coded = x0 ? (x0.steps.length ? unpackSteps(x0.steps) : []) : unpackSteps(payload);
     const t0 = steps[k[tile]] ?? -1;
