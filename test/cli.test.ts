@@ -35,6 +35,16 @@ test('encode → info → truncate → decode, with exit codes and no silent ove
   t.is(r.status, 0, r.stderr);
   r = run('info', out);
   t.regex(r.stdout, /lossless to the end/);
+  // encoder options: pass layout, tiles
+  const tiled = join(dir, 't.ddpm');
+  r = run('encode', 'fixtures/chelsea-32.png', '-o', tiled, '--model', model, '--steps', '3', '--x0-passes', '4,0', '--tile-size', '16');
+  t.is(r.status, 0, r.stderr);
+  const ti = JSON.parse(run('info', tiled, '--json').stdout);
+  t.is(ti.tiles.length, 4);
+  t.deepEqual(ti.chunks.filter((c: { kind: string }) => c.kind !== 'steps').map((c: { binWidth: number }) => c.binWidth), [16, 16, 16, 16, 1, 1, 1, 1]);
+  r = run('encode', 'fixtures/chelsea-32.png', '-o', join(dir, 'x.ddpm'), '--model', model, '--x0-passes', '0,4');
+  t.not(r.status, 0);
+  t.regex(r.stderr, /strictly decreasing/);
 });
 
 test('bad input: one-line message, non-zero exit, nothing written', (t) => {

@@ -7,7 +7,8 @@ import { CHANNELS, type ChannelChoice } from '../codec/codec-params.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
-export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--channel auto|uq|rec] [--seed N] [--force]
+export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--channel auto|uq|rec] [--seed N]
+        [--x0-passes 5,3,1,0] [--lossless-slack 0.05] [--tile-size 512] [--force]
   ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon flow|mean|sample] [--model FILE] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
   ddpm info <in.ddpm> [--json]
@@ -21,13 +22,24 @@ const common = {
 } as const;
 
 export async function encodeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' }, channel: { type: 'string', default: 'auto' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' }, channel: { type: 'string', default: 'auto' }, 'x0-passes': { type: 'string' }, 'lossless-slack': { type: 'string' }, 'tile-size': { type: 'string' } } });
   if (!(CHANNELS as readonly string[]).includes(values.channel)) throw new DdpmError('BAD_ARGUMENT', `--channel must be one of ${CHANNELS.join(', ')}`);
   const out = checkOutput(values.out, values.force);
   const img = await readImage(readInput(positionals[0]));
   const den = await loadDenoiser(values.model);
   const seed = num('seed', values.seed, 0, 2 ** 32 - 1, true);
-  const bytes = await encode(img, { model: den, steps: num('steps', values.steps, 1, 1000, true), channel: values.channel as ChannelChoice, seed: seed === undefined ? undefined : [0x6464706d, seed], onProgress: progress('encode: step') });
+  const passes = values['x0-passes'];
+  const x0Shifts = passes === undefined ? undefined : passes.split(',').map((v) => num('x0-passes', v, 0, 7, true) as number);
+  const bytes = await encode(img, {
+    model: den,
+    steps: num('steps', values.steps, 1, 1000, true),
+    channel: values.channel as ChannelChoice,
+    seed: seed === undefined ? undefined : [0x6464706d, seed],
+    x0Shifts,
+    losslessSlack: num('lossless-slack', values['lossless-slack'], 0, 100),
+    tileSize: num('tile-size', values['tile-size'], 16, 65536, true),
+    onProgress: progress('encode: step'),
+  });
   writeOutput(out, bytes, values.force);
   console.error(`${out}: ${bytes.length} bytes, ${((bytes.length * 8) / (img.width * img.height)).toFixed(3)} bpp (${img.width}x${img.height}, ${img.channels === 1 ? 'grey' : 'RGB'})`);
 }
