@@ -130,6 +130,13 @@ export function writeVarint(out: Uint8Array, at: number, n: number): number {
   return at;
 }
 
+/** `n` as a standalone varint. */
+export function encodeVarint(n: number): Uint8Array {
+  const out = new Uint8Array(varintLength(n));
+  writeVarint(out, 0, n);
+  return out;
+}
+
 /**
  * Reads a canonical varint at `at`: its value and end, or null when the bytes end first. Overlong
  * (non-minimal) or longer-than-4-byte encodings are corruption.

@@ -4,8 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readContainer, concatBytes, readVarint, type ParsedContainer } from '../bitstream/container.js';
-import { tileGrid, type TileRect } from './tile-grid.js';
+import { readContainer, concatBytes, type ParsedContainer } from '../bitstream/container.js';
+import { tileGrid, untagTile, type TileRect } from './tile-grid.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { initBackend } from '../model/backend.js';
 import { loadModelFile } from '../model/model-file.js';
@@ -137,14 +137,7 @@ export function inspect(bytes: Uint8Array): FileInfo {
   const k = rects.map(() => 0);
   let x0Chunks = 0;
   const chunks = parsed.chunks.map((c, i) => {
-    let tile = 0;
-    let payload = c.payload;
-    if (rects.length > 1) {
-      const v = readVarint(payload, 0, `chunk ${i}`);
-      if (!v || v.value >= rects.length) throw new DdpmError('CORRUPT', `chunk ${i}: tile number missing or out of range`);
-      tile = v.value;
-      payload = payload.subarray(v.end);
-    }
+    const { tile, payload } = untagTile(c.payload, rects.length, `chunk ${i}`);
     const { steps, idealBits: ideal } = params.tiles[tile];
     const base = { index: c.index, tile, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
     if (c.kind === CHUNK_X0_REFINE) {

@@ -3,7 +3,7 @@
  * checks each chunk's expected-state checksum before using it (a different model, backend or build
  * stops with a clear error instead of producing garbage), and can stop after any chunk.
  */
-import { readVarint, type ParsedContainer, type Chunk, type ImageGeometry } from '../bitstream/container.js';
+import type { ParsedContainer, Chunk, ImageGeometry } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { Denoiser } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
@@ -11,7 +11,7 @@ import { uqDecode } from './uq-channel.js';
 import { x0Start, x0DecodePass, x0Estimate, x0StateCheck, type X0State } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
 import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
-import { tileGrid, tileSeed, pasteTile, type TileRect } from './tile-grid.js';
+import { tileGrid, tileSeed, pasteTile, untagTile, type TileRect } from './tile-grid.js';
 import { unpackSteps, splitX0Payload } from './step-group.js';
 import { recDecode } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
@@ -84,7 +84,11 @@ export class TileDecoder {
 
   private x0Pass(payload: Uint8Array): void {
     const data = x0DecodePass(payload, this.x0 as X0State, this.layout);
-    if (data) this.final = { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
+    if (data) this.final = this.imageOf(data);
+  }
+
+  private imageOf(data: Uint8Array): RawImage {
+    return { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
   }
 
   private applySteps(payload: Uint8Array, state: number): void {
@@ -109,7 +113,7 @@ export class TileDecoder {
   /** The image at the current point: exact once the lossless chunk is in. */
   image(o: ReconOptions = { mode: 'mean' }): RawImage {
     if (this.final) return this.final;
-    if (this.x0) return { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data: x0Estimate(this.x0) };
+    if (this.x0) return this.imageOf(x0Estimate(this.x0));
     const x0 = reconstruct(this.den, this.x, this.t, this.layout.paddedHeight, this.layout.paddedWidth, o, this.currentEps());
     return stateToImage(x0, this.layout);
   }
@@ -141,10 +145,15 @@ export class ProgressiveDecoder {
     this.den = den;
   }
 
-  tileDecoder(j: number): TileDecoder {
+  /** A fresh decoder for tile j's stream. */
+  newTileDecoder(j: number): TileDecoder {
+    return new TileDecoder({ ...this.rects[j], channels: this.geometry.channels }, this.params.tiles[j], tileSeed(this.params.seed, j), this.den);
+  }
+
+  private tileDecoder(j: number): TileDecoder {
     let d = this.tiles.get(j);
     if (!d) {
-      d = new TileDecoder({ ...this.rects[j], channels: this.geometry.channels }, this.params.tiles[j], tileSeed(this.params.seed, j), this.den);
+      d = this.newTileDecoder(j);
       this.tiles.set(j, d);
     }
     return d;
@@ -152,10 +161,8 @@ export class ProgressiveDecoder {
 
   /** Which tile a chunk belongs to, and the chunk as that tile's stream sees it. */
   route(c: Chunk): { tile: number; chunk: Chunk } {
-    if (this.rects.length === 1) return { tile: 0, chunk: c };
-    const v = readVarint(c.payload, 0, `chunk ${c.index}`);
-    if (!v || v.value >= this.rects.length) throw new DdpmError('CORRUPT', `chunk ${c.index}: tile number missing or out of range`);
-    return { tile: v.value, chunk: { ...c, payload: c.payload.subarray(v.end) } };
+    const { tile, payload } = untagTile(c.payload, this.rects.length, `chunk ${c.index}`);
+    return { tile, chunk: { ...c, payload } };
   }
 
   apply(c: Chunk): void {
@@ -200,13 +207,6 @@ export class ProgressiveDecoder {
  */
 export function decodeTileByTile(parsed: Pick<ParsedContainer, 'header' | 'chunks'>, den: Denoiser, n: number, o: ReconOptions, onProgress?: (done: number, total: number) => void): RawImage {
   const file = new ProgressiveDecoder(parsed, den);
-  if (file.rects.length === 1) {
-    for (let i = 0; i < n; i++) {
-      file.apply(parsed.chunks[i]);
-      onProgress?.(i + 1, n);
-    }
-    return file.image(o);
-  }
   const byTile: Chunk[][] = file.rects.map(() => []);
   for (let i = 0; i < n; i++) {
     if (parsed.chunks[i].index !== i) throw new DdpmError('CORRUPT', `chunk ${parsed.chunks[i].index} where chunk ${i} was expected`);
@@ -217,7 +217,7 @@ export function decodeTileByTile(parsed: Pick<ParsedContainer, 'header' | 'chunk
   const out: RawImage = { width, height, channels, data: new Uint8Array(width * height * channels) };
   let done = 0;
   file.rects.forEach((r, j) => {
-    const d = new TileDecoder({ ...r, channels }, file.params.tiles[j], tileSeed(file.params.seed, j), den);
+    const d = file.newTileDecoder(j);
     for (const c of byTile[j]) {
       d.apply({ ...c, index: d.applied });
       onProgress?.(++done, n);

@@ -7,8 +7,8 @@
  * under the context-adaptive x0 coder given the current state) and keeps the cheapest switching
  * point: the stream ends with the diffusion steps up to there, then x_0.
  */
-import { type Chunk, type ContainerHeader, writeContainer, validateGeometry, varintLength, writeVarint, concatBytes } from '../bitstream/container.js';
-import { tileGrid, cropTile, tileSeed, DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from './tile-grid.js';
+import { type Chunk, type ContainerHeader, writeContainer, validateGeometry } from '../bitstream/container.js';
+import { tileGrid, cropTile, tileSeed, tagTile, DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from './tile-grid.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { gaussianKl } from '../model/diffusion.js';
 import { Denoiser, SNAP_BITS } from './denoiser.js';
@@ -207,10 +207,9 @@ function encodeTile(img: RawImage, den: Denoiser, steps: number[], seed: [number
     x = step.next;
     eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[k + 1]);
   }
-  let chosen = endings[0];
-  for (const e of endings) if (e.estimatedBytes <= cheapest * (1 + slack)) chosen = e;
-  const best = chosen.k;
-  const e = chosen;
+  let e = endings[0];
+  for (const cand of endings) if (cand.estimatedBytes <= cheapest * (1 + slack)) e = cand;
+  const best = e.k;
   const { chunks, tail } = groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS);
   const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
   const x0s = x0Start(e.means);
@@ -242,10 +241,7 @@ export function interleaveTiles(tiles: Chunk[][]): Chunk[] {
   const rounds = Math.max(...tiles.map((t) => t.length));
   for (let r = 0; r < rounds; r++) {
     tiles.forEach((t, j) => {
-      if (r >= t.length) return;
-      const head = new Uint8Array(varintLength(j));
-      writeVarint(head, 0, j);
-      out.push({ ...t[r], index: out.length, payload: concatBytes([head, t[r].payload]) });
+      if (r < t.length) out.push({ ...t[r], index: out.length, payload: tagTile(t[r].payload, j) });
     });
   }
   return out;

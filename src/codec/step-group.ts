@@ -9,7 +9,7 @@
  * the stream that carry too few bits for a truncation point of their own ride along with it.
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { concatBytes, readVarint, varintLength, writeVarint } from '../bitstream/container.js';
+import { concatBytes, readVarint, encodeVarint } from '../bitstream/container.js';
 import { STEP_REC, STEP_UQ, MAX_STEPS } from './codec-params.js';
 
 export interface CodedStep {
@@ -19,14 +19,7 @@ export interface CodedStep {
 
 export function packSteps(steps: readonly CodedStep[]): Uint8Array {
   if (!steps.length) throw new DdpmError('BAD_ARGUMENT', 'a step chunk needs at least one step');
-  return concatBytes(
-    steps.flatMap((s) => {
-      const tag = 2 * s.bytes.length + (s.channel === STEP_REC ? 1 : 0);
-      const head = new Uint8Array(varintLength(tag));
-      writeVarint(head, 0, tag);
-      return [head, s.bytes];
-    }),
-  );
+  return concatBytes(steps.flatMap((s) => [encodeVarint(2 * s.bytes.length + (s.channel === STEP_REC ? 1 : 0)), s.bytes]));
 }
 
 /** Splits a step chunk (untrusted) into its steps. */
@@ -48,9 +41,7 @@ export function unpackSteps(payload: Uint8Array): CodedStep[] {
 /** The lossless chunk's payload: the trailing steps it carries (maybe none), then the x0 code. */
 export function packX0Payload(steps: readonly CodedStep[], x0: Uint8Array): Uint8Array {
   const packed = steps.length ? packSteps(steps) : new Uint8Array(0);
-  const head = new Uint8Array(varintLength(packed.length));
-  writeVarint(head, 0, packed.length);
-  return concatBytes([head, packed, x0]);
+  return concatBytes([encodeVarint(packed.length), packed, x0]);
 }
 
 export function splitX0Payload(payload: Uint8Array): { steps: Uint8Array; x0: Uint8Array } {

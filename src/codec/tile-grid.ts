@@ -5,6 +5,8 @@
  * `tileSize` per side (integer arithmetic, identical on both sides).
  */
 import type { RawImage } from './image-io.js';
+import { concatBytes, encodeVarint, readVarint } from '../bitstream/container.js';
+import { DdpmError } from '../bitstream/errors.js';
 
 export interface TileRect {
   x: number;
@@ -46,4 +48,17 @@ export function pasteTile(out: RawImage, t: TileRect, tile: RawImage): void {
 /** Tile j's stream seed: the file seed with j added to its second word. */
 export function tileSeed(seed: readonly [number, number], j: number): [number, number] {
   return [seed[0], (seed[1] + j) >>> 0];
+}
+
+/** With more than one tile, every chunk payload starts with its tile's number (varint). */
+export function tagTile(payload: Uint8Array, j: number): Uint8Array {
+  return concatBytes([encodeVarint(j), payload]);
+}
+
+/** The tile a chunk payload belongs to and the payload as that tile's stream sees it (untrusted). */
+export function untagTile(payload: Uint8Array, nTiles: number, what: string): { tile: number; payload: Uint8Array } {
+  if (nTiles === 1) return { tile: 0, payload };
+  const v = readVarint(payload, 0, what);
+  if (!v || v.value >= nTiles) throw new DdpmError('CORRUPT', `${what}: tile number missing or out of range`);
+  return { tile: v.value, payload: payload.subarray(v.end) };
 }

@@ -2,7 +2,8 @@
  * The lossless end of the stream, as an embedded code: every 8-bit sample is coded given the last
  * diffusion state in passes of decreasing bin width Q = 2^shift (default 32, 8, 2, 1). Pass p codes
  * which Q_p-wide bin inside its Q_{p−1}-wide bin from the previous pass each sample lies in; each
- * pass is a truncation point (reconstruction: bin centres) and the last one (Q = 1) is lossless.
+ * pass is a truncation point (reconstruction: each sample's expected level in its bin under the
+ * decoder's law) and the last one (Q = 1) is lossless.
  *
  * The model gives a mean m (x̂_0 in level units) for every sample. Its errors are spatially
  * correlated and vary in size across the image, so each pass codes under the causal context
@@ -18,6 +19,7 @@ import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
 import { pixelLawCdf, pixelLawRangeBits } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { crc32 } from '../bitstream/crc32.js';
+import { stateChecksum } from './step-math.js';
 import { fitContext, scanContext, lawOf, writeContext, readContext, contextBytes, type Grid, type ContextParams } from './causal-context.js';
 
 const PIXEL_CRC = 4;
@@ -65,15 +67,18 @@ export function x0Start(means: Float64Array): X0State {
  * the law the decoder used (bin centres when not known), exact after the last pass.
  */
 export function x0Estimate(s: X0State): Uint8Array {
-  const half = s.shift > 0 ? 2 ** (s.shift - 1) : 0;
   if (s.expected && s.shift > 0) return Uint8Array.from(s.expected, (e) => Math.max(0, Math.min(255, Math.round(e))));
-  return Uint8Array.from(s.lo, (lo) => Math.min(255, lo + half));
+  return Uint8Array.from(s.lo, (lo) => Math.min(255, binCentre(lo, s.shift)));
 }
 
 /** Checksum of the decoder's bins before a refinement pass (16 bits, like the chunk states). */
 export function x0StateCheck(s: X0State): number {
-  const c = crc32(s.lo);
-  return (c ^ (c >>> 16)) & 0xffff;
+  return stateChecksum(s.lo);
+}
+
+/** The level a bin [lo, lo + 2^shift) stands for in the context model's residuals. */
+function binCentre(lo: number, shift: number): number {
+  return shift === 0 ? lo : lo + 2 ** (shift - 1);
 }
 
 function checkShift(shift: number, prev: number): void {
@@ -86,8 +91,7 @@ export function x0EncodePass(samples: Uint8Array, s: X0State, g: Grid, shift: nu
   const Q = 2 ** shift;
   const P = 2 ** s.shift;
   const m = s.means;
-  const centre = (v: number) => (shift === 0 ? v : (v >> shift) * Q + Q / 2);
-  const r = Float64Array.from(samples, (v, i) => centre(v) - m[i]);
+  const r = Float64Array.from(samples, (v, i) => binCentre((v >> shift) * Q, shift) - m[i]);
   const bits = (i: number, off: number, scale: number, law: Parameters<typeof pixelLawRangeBits>[0]) => {
     const mean = clampMean(m[i] + off);
     const a = (samples[i] >> shift) * Q;
@@ -140,7 +144,6 @@ export function x0DecodePass(payload: Uint8Array, s: X0State, g: Grid): Uint8Arr
   const expected = shift === 0 ? undefined : new Float64Array(s.lo.length);
   const table = new Uint32Array(257);
   const sub = new Uint32Array(P / Q + 1);
-  const half = shift === 0 ? 0 : Q / 2;
   scanContext(g, p, null, m, (i, off, scale) => {
     lo[i] = s.lo[i] + dec.decode(subTable(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), s.lo[i], P, Q, sub)) * Q;
     if (expected) {
@@ -153,7 +156,7 @@ export function x0DecodePass(payload: Uint8Array, s: X0State, g: Grid): Uint8Arr
       }
       expected[i] = sum / mass;
     }
-  }, (i) => lo[i] + half - m[i]);
+  }, (i) => binCentre(lo[i], shift) - m[i]);
   if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'x0 pass ended early (corrupt or desynchronised)');
   s.lo = lo;
   s.shift = shift;
