@@ -11,32 +11,40 @@ function randn(shape: number[], seed: number): Float32Array {
   return Float32Array.from(x);
 }
 
-test.serial('custom conv2d gradient (wasm) matches the built-in gradient (cpu backend)', async (t) => {
-  for (const [k, b, h, w, ci, co] of [[3, 2, 8, 6, 3, 5], [1, 3, 4, 4, 4, 2], [3, 1, 5, 5, 2, 2]]) {
+test.serial('custom conv2d + bias gradient (wasm) matches the built-in gradient (cpu backend)', async (t) => {
+  // bias per channel [Co] and per batch item [B, Co]
+  for (const [k, b, h, w, ci, co, perItem] of [[3, 2, 8, 6, 3, 5, 0], [1, 3, 4, 4, 4, 2, 1], [3, 1, 5, 5, 2, 2, 0], [3, 2, 4, 6, 3, 4, 1], [3, 1, 4, 4, 2, 3, 1]]) {
     const xs = randn([b, h, w, ci], 1);
     const ws = randn([k, k, ci, co], 2);
     const dys = randn([b, h, w, co], 3);
+    const biasShape = perItem ? [b, co] : [co];
+    const bs = randn(biasShape, 4);
     const run = (custom: boolean) =>
       tf.tidy(() => {
         const x = tf.tensor4d(xs, [b, h, w, ci]);
         const wt = tf.tensor4d(ws, [k, k, ci, co]);
+        const bias = tf.tensor(bs, biasShape);
         const dy = tf.tensor4d(dys, [b, h, w, co]);
-        const f = (a: tf.Tensor, c: tf.Tensor) => (custom ? conv2d(a as tf.Tensor4D, c as tf.Tensor4D) : tf.conv2d(a as tf.Tensor4D, c as tf.Tensor4D, 1, 'same'));
-        const [gx, gw] = tf.grads(f)([x, wt], dy);
-        return [f(x, wt).dataSync(), gx.dataSync(), gw.dataSync()].map((a) => Float32Array.from(a));
+        const f = (a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) =>
+          custom
+            ? conv2d(a as tf.Tensor4D, c as tf.Tensor4D, e as tf.Tensor1D | tf.Tensor2D)
+            : tf.add(tf.conv2d(a as tf.Tensor4D, c as tf.Tensor4D, 1, 'same'), perItem ? tf.reshape(e, [b, 1, 1, co]) : e);
+        const [gx, gw, gb] = tf.grads(f)([x, wt, bias], dy);
+        return [f(x, wt, bias).dataSync(), gx.dataSync(), gw.dataSync(), gb.dataSync()].map((a) => Float32Array.from(a));
       });
     await tf.setBackend('cpu');
     const ref = run(false);
     await initBackend('wasm');
     const got = run(true);
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
+      t.is(got[i].length, ref[i].length);
       let err = 0;
       let mag = 0;
       for (let j = 0; j < ref[i].length; j++) {
         err = Math.max(err, Math.abs(ref[i][j] - got[i][j]));
         mag = Math.max(mag, Math.abs(ref[i][j]));
       }
-      t.true(err <= 1e-4 * mag, `k=${k} output ${i}: max err ${err} of ${mag}`);
+      t.true(err <= 1e-4 * mag, `k=${k} perItem=${perItem} output ${i}: max err ${err} of ${mag}`);
     }
   }
 });
@@ -70,4 +78,22 @@ test.serial('GroupNorm with closed-form gradient matches the autodiff reference'
     }
     t.true(err <= 2e-4 * Math.max(1, mag), `output ${i}: max err ${err} of ${mag}`);
   }
+});
+
+test.serial('channel concatenation with JS-split gradient matches tf.concat', async (t) => {
+  await initBackend('wasm');
+  const { concatChannels } = await import('../src/model/layers.js');
+  const [b, h, w, ca, cb] = [2, 3, 5, 4, 3];
+  const as = randn([b, h, w, ca], 21);
+  const bs = randn([b, h, w, cb], 22);
+  const dys = randn([b, h, w, ca + cb], 23);
+  const run = (custom: boolean) =>
+    tf.tidy(() => {
+      const f = (p: tf.Tensor, q: tf.Tensor) => (custom ? concatChannels(p as tf.Tensor4D, q as tf.Tensor4D) : tf.concat([p, q], 3));
+      const x = tf.tensor4d(as, [b, h, w, ca]);
+      const y = tf.tensor4d(bs, [b, h, w, cb]);
+      const grads = tf.grads(f)([x, y], tf.tensor4d(dys, [b, h, w, ca + cb]));
+      return [f(x, y), ...grads].map((a) => Array.from(a.dataSync()));
+    });
+  t.deepEqual(run(true), run(false));
 });

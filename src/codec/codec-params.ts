@@ -2,7 +2,12 @@
 import { DdpmError } from '../bitstream/errors.js';
 import { tileGrid, MIN_TILE_SIZE } from './tile-grid.js';
 
-export const CODEC_VERSION = 2;
+/**
+ * Bumped whenever a decoder of this build would compute different numbers from the same file —
+ * the stream layout or the network's arithmetic (3: GroupNorm statistics by global pooling and
+ * bias-fused convolutions, which changes ε_θ in the last float bits).
+ */
+export const CODEC_VERSION = 3;
 export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
 export const CHUNK_X0 = 2; // the first pass of the embedded x_0 code (after the diffusion steps)
 export const CHUNK_X0_REFINE = 3; // a further x_0 pass (narrower bins; the last one is lossless)

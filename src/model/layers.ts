@@ -8,6 +8,10 @@
  *   - weight gradient ("channels as batch"): x transposed to [Ci, H, W, B] (spatially padded) is
  *     convolved, 'valid', with dy transposed to [H, W, B, Co], giving [Ci, k, k, Co].
  * Measured on this machine (../shared/README.md): ~38 and ~20 GFLOP/s vs 3.7 for conv2dTranspose.
+ *
+ * Reductions over the spatial axes (GroupNorm statistics, bias gradients) are global average
+ * pools: one pass over the data. A matrix product with a row of ones, or tf.sum over non-innermost
+ * axes, costs 5–20x more on fresh activations (XNNPACK repacks the operand; tfjs transposes).
  */
 import { tf } from './backend.js';
 import { detExp, detCosSin } from '../bitstream/deterministic-math.js';
@@ -16,90 +20,165 @@ const LOG_10000 = 9.210340371976184;
 
 export type Tensor4D = tf.Tensor4D;
 
-/** Stride-1 'same' convolution with odd square kernel, custom gradient from forward convs. */
+/** Per-(batch, channel) mean over the spatial axes, [B, H, W, C] → [B, C]: one global average pool. */
+export function spatialMean(x: tf.Tensor4D): tf.Tensor2D {
+  const [b, h, w, c] = x.shape;
+  return tf.reshape(tf.avgPool(x, [h, w], 1, 'valid'), [b, c]);
+}
+
+/** Per-(batch, channel) sum over the spatial axes, [B, H, W, C] → [B, C]. */
+function spatialSum(x: tf.Tensor4D): tf.Tensor2D {
+  return tf.mul(spatialMean(x), x.shape[1] * x.shape[2]);
+}
+
+/** [B, C] → [B, 1, 1, C], for broadcasting over the spatial axes. */
+function perPixel(v: tf.Tensor2D): tf.Tensor4D {
+  return tf.reshape(v, [v.shape[0], 1, 1, v.shape[1]]);
+}
+
+function convSame(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor): tf.Tensor4D {
+  const co = w.shape[3];
+  if (bias.rank === 1) return tf.fused.conv2d({ x, filter: w, bias: bias as tf.Tensor1D, strides: 1, pad: 'same' });
+  // The wasm FusedConv2D kernel reads the bias shape of the underlying buffer, so a reshaped
+  // [1, C] is refused: the add materialises a buffer of shape [C] (C floats, negligible).
+  if (bias.shape[0] === 1) return tf.fused.conv2d({ x, filter: w, bias: tf.add(tf.reshape(bias, [co]), 0) as tf.Tensor1D, strides: 1, pad: 'same' });
+  return tf.add(tf.conv2d(x, w, 1, 'same'), perPixel(bias as tf.Tensor2D));
+}
+
+/**
+ * W[k−1−i, k−1−j, o, c] from W[i, j, c, o], built in JS: the weights are small and already on the
+ * host side of the backend, and the wasm Reverse kernel takes ~2 ms for a 3x3x64x64 kernel.
+ */
+function flippedKernel(w: tf.Tensor4D): tf.Tensor4D {
+  const [k, , ci, co] = w.shape;
+  const src = w.dataSync() as Float32Array;
+  const out = new Float32Array(src.length);
+  let n = 0;
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      const base = ((k - 1 - a) * k + (k - 1 - b)) * ci * co;
+      for (let o = 0; o < co; o++) for (let c = 0; c < ci; c++) out[n++] = src[base + c * co + o];
+    }
+  }
+  return tf.tensor4d(out, [k, k, co, ci]);
+}
+
+/**
+ * Concatenation along channels whose gradient splits dy with row copies in JS: the wasm SplitV /
+ * Slice kernels copy a strided last axis element by element (~16 ms for [16, 32, 32, 96]).
+ */
+export const concatChannels = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const a = args[0] as tf.Tensor4D;
+  const b = args[1] as tf.Tensor4D;
+  const ca = a.shape[3];
+  const cb = b.shape[3];
+  const value = tf.concat([a, b], 3);
+  const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+    const d = dy.dataSync() as Float32Array;
+    const c = ca + cb;
+    const rows = d.length / c;
+    const da = new Float32Array(rows * ca);
+    const db = new Float32Array(rows * cb);
+    for (let r = 0; r < rows; r++) {
+      da.set(d.subarray(r * c, r * c + ca), r * ca);
+      db.set(d.subarray(r * c + ca, (r + 1) * c), r * cb);
+    }
+    return [tf.tensor4d(da, a.shape), tf.tensor4d(db, b.shape)];
+  };
+  return { value, gradFunc };
+}) as (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D;
+
+/**
+ * Stride-1 'same' convolution with odd square kernel plus bias — [C_out], or [B, C_out] for a
+ * per-item bias (the UNet folds its time embedding in here) — with a custom gradient made of
+ * forward convolutions and global pools.
+ */
 const conv2dCustom = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const x = args[0] as tf.Tensor4D;
   const w = args[1] as tf.Tensor4D;
-  const save = args[2] as tf.GradSaveFunc;
+  const bias = args[2] as tf.Tensor;
+  const save = args[3] as tf.GradSaveFunc;
   save([x, w]);
-  const value = tf.conv2d(x, w, 1, 'same');
+  const value = convSame(x, w, bias);
   const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
     const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
     const d = dy as tf.Tensor4D;
     const k = ws.shape[0];
     const p = (k - 1) / 2;
     // input gradient: forward conv with the spatially flipped, channel-swapped kernel
-    const wFlip = tf.transpose(k === 1 ? ws : tf.reverse(ws, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
-    const dx = tf.conv2d(d, wFlip, 1, 'same');
+    const dx = tf.conv2d(d, flippedKernel(ws), 1, 'same');
     // weight gradient: channels as batch, batch as channels
     const xt = tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, H, W, B]
     const xtp = p > 0 ? (tf.pad(xt, [[0, 0], [p, p], [p, p], [0, 0]]) as tf.Tensor4D) : xt;
     const dyt = tf.transpose(d, [1, 2, 0, 3]) as tf.Tensor4D; // [H, W, B, Co]
     const dw = tf.transpose(tf.conv2d(xtp, dyt, 1, 'valid'), [1, 2, 0, 3]); // [k, k, Ci, Co]
-    return [dx, dw];
+    const dbItem = spatialSum(d);
+    const db = bias.rank === 1 ? tf.sum(dbItem, 0) : dbItem;
+    return [dx, dw, db];
   };
   return { value, gradFunc };
 });
 
-export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
-  return conv2dCustom(x, w) as tf.Tensor4D;
+/** conv2d(x, w) + bias, stride 1, 'same' padding; bias is [C_out] or per batch item [B, C_out]. */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, bias: tf.Tensor1D | tf.Tensor2D): tf.Tensor4D {
+  return conv2dCustom(x, w, bias) as tf.Tensor4D;
 }
 
 export function silu<T extends tf.Tensor>(x: T): T {
   return tf.mul(x, tf.sigmoid(x)) as T;
 }
 
+const groupAveragers = new Map<string, tf.Tensor2D>();
+
+/** [C, C] matrix that replaces each channel's value by the mean over its group (kept, cached). */
+function groupAverager(c: number, groups: number): tf.Tensor2D {
+  const key = `${tf.getBackend()}:${c}:${groups}`;
+  let m = groupAveragers.get(key);
+  if (!m) {
+    const size = c / groups;
+    const a = new Float32Array(c * c);
+    for (let i = 0; i < c; i++) for (let j = 0; j < c; j++) if (Math.floor(i / size) === Math.floor(j / size)) a[i * c + j] = 1 / size;
+    m = tf.keep(tf.tensor2d(a, [c, c]));
+    groupAveragers.set(key, m);
+  }
+  return m;
+}
+
 /**
  * GroupNorm over [B, H, W, C] with `groups` groups, then per-channel affine — with a closed-form
- * custom gradient. Every reduction over H·W is a matrix product with a row of ones ([1, HW] @
- * [B, HW, C]), which XNNPACK runs fast without the transposes tfjs inserts for reductions over
- * non-innermost axes; the group reductions then run over tiny [B, G, C/G] tensors.
- * Backward: dx = rstd · (dx̂ − mean_g(dx̂) − x̂ · mean_g(dx̂ · x̂)), dx̂ = dy · γ.
+ * custom gradient. Statistics are spatial means (global pools) averaged over each group by a
+ * [C, C] matrix; the forward pass is then a single scale-and-shift of x. Backward:
+ * dx = rstd · (dx̂ − mean_g(dx̂) − x̂ · mean_g(dx̂ · x̂)), dx̂ = dy · γ, with x̂ recomputed from x.
  */
 export function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps = 1e-5): tf.Tensor4D {
-  const [b, h, w, c] = x.shape;
-  return tf.reshape(groupNormCore(tf.reshape(x, [b, h * w, c]), gamma, beta, groups, eps), [b, h, w, c]) as tf.Tensor4D;
-}
-
-/** Per-(batch, channel) sums over the middle axis: [B, N, C] → [B, 1, C]. */
-function sumOverN(x: tf.Tensor3D): tf.Tensor3D {
-  const n = x.shape[1];
-  return tf.matMul(tf.ones([x.shape[0], 1, n]), x) as tf.Tensor3D;
-}
-
-/** Group means of per-channel sums, broadcast back to channels: [B, 1, C] → [B, 1, C]. */
-function groupMean(s: tf.Tensor3D, groups: number, count: number): tf.Tensor3D {
-  const [b, , c] = s.shape;
-  const g = tf.div(tf.sum(tf.reshape(s, [b, groups, c / groups]), 2, true), count);
-  return tf.reshape(tf.broadcastTo(g, [b, groups, c / groups]), [b, 1, c]) as tf.Tensor3D;
-}
-
-function groupNormCore(x: tf.Tensor3D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number, eps: number): tf.Tensor3D {
+  const avg = groupAverager(x.shape[3], groups);
+  const groupMean = (v: tf.Tensor4D) => tf.matMul(spatialMean(v), avg) as tf.Tensor2D;
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xi, g, bt] = args as [tf.Tensor3D, tf.Tensor1D, tf.Tensor1D];
+    const [xi, g, bt] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const [, n, c] = xi.shape;
-    const count = n * (c / groups);
-    const mean = groupMean(sumOverN(xi), groups, count);
-    const meanSq = groupMean(sumOverN(tf.square(xi) as tf.Tensor3D), groups, count);
-    const rstd = tf.rsqrt(tf.add(tf.relu(tf.sub(meanSq, tf.square(mean))), eps)) as tf.Tensor3D;
-    const xhat = tf.mul(tf.sub(xi, mean), rstd) as tf.Tensor3D;
-    save([xhat, rstd, g]);
-    const value = tf.add(tf.mul(xhat, g), bt) as tf.Tensor3D;
+    const mean = groupMean(xi);
+    const meanSq = groupMean(tf.square(xi));
+    const rstd = tf.rsqrt(tf.add(tf.relu(tf.sub(meanSq, tf.square(mean))), eps)) as tf.Tensor2D;
+    const scale = tf.mul(rstd, g) as tf.Tensor2D;
+    const shift = tf.sub(bt, tf.mul(mean, scale)) as tf.Tensor2D;
+    save([xi, mean, rstd, g]);
+    const value = tf.add(tf.mul(xi, perPixel(scale)), perPixel(shift)) as tf.Tensor4D;
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [xh, rs, gm] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor1D];
-      const d = dy as tf.Tensor3D;
-      const dxhat = tf.mul(d, gm) as tf.Tensor3D;
-      const m1 = groupMean(sumOverN(dxhat), groups, count);
-      const m2 = groupMean(sumOverN(tf.mul(dxhat, xh) as tf.Tensor3D), groups, count);
-      const dx = tf.mul(rs, tf.sub(tf.sub(dxhat, m1), tf.mul(xh, m2)));
-      const dgamma = tf.reshape(tf.sum(sumOverN(tf.mul(d, xh) as tf.Tensor3D), 0), [c]);
-      const dbeta = tf.reshape(tf.sum(sumOverN(d), 0), [c]);
+      const [xs, mu, rs, gm] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      const d = dy as tf.Tensor4D;
+      const r4 = perPixel(rs);
+      const xh = tf.mul(tf.sub(xs, perPixel(mu)), r4) as tf.Tensor4D;
+      const dxhat = tf.mul(d, gm) as tf.Tensor4D;
+      const m1 = perPixel(groupMean(dxhat));
+      const m2 = perPixel(groupMean(tf.mul(dxhat, xh) as tf.Tensor4D));
+      const dx = tf.mul(r4, tf.sub(tf.sub(dxhat, m1), tf.mul(xh, m2)));
+      const dgamma = tf.sum(spatialSum(tf.mul(d, xh) as tf.Tensor4D), 0);
+      const dbeta = tf.sum(spatialSum(d), 0);
       return [dx, dgamma, dbeta];
     };
     return { value, gradFunc };
   });
-  return f(x, gamma, beta) as tf.Tensor3D;
+  return f(x, gamma, beta) as tf.Tensor4D;
 }
 
 /** Reference GroupNorm from plain ops (autodiff gradient), used by the tests. */

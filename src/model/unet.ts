@@ -8,7 +8,7 @@
  * (EMA) and shipped between worker threads without a layers framework.
  */
 import { tf } from './backend.js';
-import { conv2d, groupNorm, silu, downsample, upsample, timestepEmbedding } from './layers.js';
+import { conv2d, concatChannels, groupNorm, silu, downsample, upsample, timestepEmbedding } from './layers.js';
 import { PhiloxStream } from '../bitstream/philox.js';
 import { DdpmError } from '../bitstream/errors.js';
 
@@ -134,8 +134,9 @@ function P(p: Params, name: string): tf.Tensor {
   return t;
 }
 
-function convL(p: Params, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(conv2d(x, P(p, `${name}.w`) as tf.Tensor4D), P(p, `${name}.b`)) as tf.Tensor4D;
+/** Convolution `name` with its own bias, or with `bias` ([C] or per item [B, C]) in its place. */
+function convL(p: Params, name: string, x: tf.Tensor4D, bias?: tf.Tensor1D | tf.Tensor2D): tf.Tensor4D {
+  return conv2d(x, P(p, `${name}.w`) as tf.Tensor4D, bias ?? (P(p, `${name}.b`) as tf.Tensor1D));
 }
 function normL(p: Params, name: string, x: tf.Tensor4D, groups: number): tf.Tensor4D {
   return groupNorm(x, P(p, `${name}.g`) as tf.Tensor1D, P(p, `${name}.b`) as tf.Tensor1D, groups);
@@ -145,9 +146,9 @@ function denseL(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
 }
 
 function resBlock(p: Params, name: string, x: tf.Tensor4D, temb: tf.Tensor2D, groups: number): tf.Tensor4D {
-  let h = convL(p, `${name}.c1`, silu(normL(p, `${name}.n1`, x, groups)));
-  const t = denseL(p, `${name}.t`, silu(temb));
-  h = tf.add(h, tf.reshape(t, [t.shape[0], 1, 1, t.shape[1]])) as tf.Tensor4D;
+  // the time embedding joins the first convolution's bias: one per-item bias [B, C]
+  const bias = tf.add(P(p, `${name}.c1.b`), denseL(p, `${name}.t`, silu(temb))) as tf.Tensor2D;
+  let h = convL(p, `${name}.c1`, silu(normL(p, `${name}.n1`, x, groups)), bias);
   h = convL(p, `${name}.c2`, silu(normL(p, `${name}.n2`, h, groups)));
   const skip = p.has(`${name}.skip.w`) ? convL(p, `${name}.skip`, x) : x;
   return tf.add(skip, h) as tf.Tensor4D;
@@ -185,7 +186,7 @@ export function unetForward(c: UNetConfig, p: Params, x: tf.Tensor4D, t: number[
   h = resBlock(p, 'mid.1', h, temb, c.groups);
   for (let lvl = c.mults.length - 1; lvl >= 0; lvl--) {
     for (let r = 0; r <= c.resBlocks; r++) {
-      h = resBlock(p, `up${lvl}.${r}`, tf.concat([h, hs.pop() as tf.Tensor4D], 3), temb, c.groups);
+      h = resBlock(p, `up${lvl}.${r}`, concatChannels(h, hs.pop() as tf.Tensor4D), temb, c.groups);
     }
     if (lvl > 0) h = convL(p, `up${lvl}.upconv`, upsample(h));
   }
