@@ -42,6 +42,11 @@ test('encode → info → truncate → decode, with exit codes and no silent ove
   const ti = JSON.parse(run('info', tiled, '--json').stdout);
   t.is(ti.tiles.length, 4);
   t.deepEqual(ti.chunks.filter((c: { kind: string }) => c.kind !== 'steps').map((c: { binWidth: number }) => c.binWidth), [16, 16, 16, 16, 1, 1, 1, 1]);
+  // every candidate step merged into one: T → 1
+  const one = join(dir, 'one.ddpm');
+  r = run('encode', 'fixtures/chelsea-32.png', '-o', one, '--model', model, '--steps', '6', '--min-step-bits', '1000000000');
+  t.is(r.status, 0, r.stderr);
+  t.true(JSON.parse(run('info', one, '--json').stdout).tiles[0].steps.length <= 2);
   r = run('encode', 'fixtures/chelsea-32.png', '-o', join(dir, 'x.ddpm'), '--model', model, '--x0-passes', '0,4');
   t.not(r.status, 0);
   t.regex(r.stderr, /strictly decreasing/);

@@ -49,7 +49,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   const cut = bytes.subarray(0, parsed.offsets[3] + 7);
   t.is(sha((await decode(cut, { model: den })).data), sha((await decode(bytes.subarray(0, parsed.offsets[3]), { model: den })).data));
   // steps grouped into chunks: the same steps, fewer truncation points, the same lossless end
-  const ideal = inspect(bytes).chunks.slice(0, 4).reduce((a, c) => a + (c.idealBits as number), 0);
+  const ideal = inspect(bytes).chunks.slice(0, STEPS.length - 1).reduce((a, c) => a + (c.idealBits as number), 0);
   const grouped = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: ideal - 2 }).bytes;
   const info = inspect(grouped);
   t.is(info.chunks.length, 1 + DEFAULT_X0_SHIFTS.length);
@@ -78,6 +78,30 @@ test('the lossless switch: the latest priced point within the slack of the cheap
   }
   const all = encodeImage(img, den, { steps: STEPS, earlyLossless: false });
   t.is(all.tiles[0].stepsKept, STEPS.length - 1);
+});
+
+test('nearly empty candidate steps merge into longer ones; the file records the steps coded', async (t) => {
+  const img = await readImage('fixtures/astronaut-32.png');
+  const candidates = STEPS;
+  const exact = encodeImage(img, den, { steps: candidates, earlyLossless: false, minStepBits: 0 });
+  t.deepEqual(exact.params.tiles[0].steps, candidates);
+  const ideal = exact.params.tiles[0].idealBits;
+  // a threshold of twice the first two steps' KL (a merged step costs a little more than its parts)
+  const threshold = 2 * (ideal[0] + ideal[1]);
+  const merged = encodeImage(img, den, { steps: candidates, earlyLossless: false, minStepBits: threshold });
+  const steps = merged.params.tiles[0].steps;
+  t.true(steps.length < candidates.length, `merged ${JSON.stringify(steps)}`);
+  t.true(steps.every((s) => candidates.includes(s)), 'steps are candidates');
+  t.is(steps[steps.length - 1], candidates[candidates.length - 1]);
+  // a step that spans several candidates stays below the threshold
+  merged.params.tiles[0].idealBits.forEach((b, i) => {
+    const span = candidates.indexOf(steps[i + 1]) - candidates.indexOf(steps[i]);
+    if (span > 1) t.true(b <= threshold, `step ${steps[i]}→${steps[i + 1]}: ${b} bits`);
+  });
+  t.true(inspect(merged.bytes).headerBytes < inspect(exact.bytes).headerBytes);
+  const all = encodeImage(img, den, { steps: candidates, earlyLossless: false, minStepBits: 2 ** 40 });
+  t.deepEqual(all.params.tiles[0].steps, [candidates[0], candidates[candidates.length - 1]]);
+  for (const r of [merged, all]) t.is(sha((await decode(r.bytes, { model: den })).data), sha(img.data));
 });
 
 test('greyscale odd-sized image: padding recorded and cropped, lossless', async (t) => {

@@ -3,9 +3,12 @@
  *
  *   magic     8 bytes  89 44 44 50 4D 0D 0A 1A   ("\x89DDPM\r\n\x1a")
  *   version   u16 BE
- *   hlen      u32 BE   length of the header, <= MAX_HEADER_BYTES
+ *   hlen      varint   length of the header, <= MAX_HEADER_BYTES (at most 3 bytes)
  *   header    msgpack  (model id + weights hash, image geometry, codec parameters, seeds)
  *   hcrc      u32 BE   CRC-32 of version, hlen and header
+ *
+ * The weights hash is recorded as its first 16 bytes (128 bits: ample to tell models apart; the
+ * header of a 64x64 image is a noticeable share of its low-rate truncation points).
  *   chunk*    kind u8 | len varint | payload (len bytes) | crc u16 BE | state u16 BE
  *
  * Chunks are small at low rates (a 64x64 image's first steps carry a few dozen bytes), so framing
@@ -25,14 +28,17 @@ import { crc32 } from './crc32.js';
 import { DdpmError } from './errors.js';
 
 export const MAGIC = Uint8Array.from([0x89, 0x44, 0x44, 0x50, 0x4d, 0x0d, 0x0a, 0x1a]);
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 export const MAX_HEADER_BYTES = 1 << 20;
 /** the largest chunk payload: a 4-byte varint */
 export const MAX_CHUNK_BYTES = 2 ** 28 - 1;
 /** Documented image limits: each side at most 16384 pixels, at most 2^26 pixels in all. */
 export const MAX_SIDE = 16384;
 export const MAX_PIXELS = 1 << 26;
-const PRELUDE = MAGIC.length + 2 + 4;
+/** magic and version; the varint header length follows */
+const PRELUDE = MAGIC.length + 2;
+/** bytes of the weights hash a file records */
+export const HASH_BYTES = 16;
 const CHUNK_TRAILER = 4;
 
 export interface ImageGeometry {
@@ -42,7 +48,10 @@ export interface ImageGeometry {
 }
 
 export interface ContainerHeader {
-  /** model identity: the decoder refuses a model whose hash differs */
+  /**
+   * model identity: the decoder refuses a model whose hash differs. `sha256` is hex; a file
+   * records its first HASH_BYTES bytes (a parsed header holds that prefix).
+   */
   model: { id: string; sha256: string };
   image: ImageGeometry;
   /** codec parameters (steps, channel, seeds...), serialised and validated by the codec layer */
@@ -90,8 +99,8 @@ function validateHeader(h: unknown): ContainerHeader {
   const o = h as Partial<ContainerHeader> | null;
   if (!o || typeof o !== 'object') throw new DdpmError('CORRUPT', 'header is not a map');
   const m = o.model as { id?: unknown; sha256?: unknown } | undefined;
-  if (m && m.sha256 instanceof Uint8Array && m.sha256.length === 32) m.sha256 = Buffer.from(m.sha256).toString('hex');
-  if (!m || typeof m.id !== 'string' || m.id.length > 256 || typeof m.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(m.sha256)) {
+  if (m && m.sha256 instanceof Uint8Array && m.sha256.length === HASH_BYTES) m.sha256 = Buffer.from(m.sha256).toString('hex');
+  if (!m || typeof m.id !== 'string' || m.id.length > 256 || typeof m.sha256 !== 'string' || !/^[0-9a-f]{32}([0-9a-f]{32})?$/.test(m.sha256)) {
     throw new DdpmError('CORRUPT', 'header: model id / sha256 missing or malformed');
   }
   const image = validateGeometry(o.image);
@@ -101,17 +110,18 @@ function validateHeader(h: unknown): ContainerHeader {
 
 export function writeHeader(header: ContainerHeader): Uint8Array {
   validateHeader(header);
-  // compact positional form; the weights hash travels as 32 raw bytes
+  // compact positional form; the weights hash travels as HASH_BYTES raw bytes
   const { model, image, codec } = header;
-  const body = pack([model.id, Buffer.from(model.sha256, 'hex'), image.width, image.height, image.channels, codec]) as Uint8Array;
+  const body = pack([model.id, Buffer.from(model.sha256, 'hex').subarray(0, HASH_BYTES), image.width, image.height, image.channels, codec]) as Uint8Array;
   if (body.length > MAX_HEADER_BYTES) throw new DdpmError('LIMIT_EXCEEDED', 'header too large');
-  const out = new Uint8Array(PRELUDE + body.length + 4);
+  const start = PRELUDE + varintLength(body.length);
+  const out = new Uint8Array(start + body.length + 4);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
   view.setUint16(8, FORMAT_VERSION);
-  view.setUint32(10, body.length);
-  out.set(body, PRELUDE);
-  view.setUint32(PRELUDE + body.length, crc32(out.subarray(8, PRELUDE + body.length)));
+  writeVarint(out, PRELUDE, body.length);
+  out.set(body, start);
+  view.setUint32(start + body.length, crc32(out.subarray(8, start + body.length)));
   return out;
 }
 
@@ -199,14 +209,17 @@ export function readHeader(bytes: Uint8Array): { version: number; header: Contai
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(8);
   if (version !== FORMAT_VERSION) throw new DdpmError('UNSUPPORTED_VERSION', `unsupported .ddpm format version ${version} (this build reads ${FORMAT_VERSION})`);
-  const hlen = u32(view, 10);
+  const len = readVarint(bytes, PRELUDE, 'header');
+  if (!len) throw new DdpmError('TRUNCATED', 'truncated .ddpm file: header incomplete');
+  const hlen = len.value;
   if (hlen > MAX_HEADER_BYTES) throw new DdpmError('CORRUPT', `header length ${hlen} exceeds ${MAX_HEADER_BYTES}`);
-  const end = PRELUDE + hlen + 4;
+  const start = len.end;
+  const end = start + hlen + 4;
   if (bytes.length < end) throw new DdpmError('TRUNCATED', 'truncated .ddpm file: header incomplete');
-  if (crc32(bytes.subarray(8, PRELUDE + hlen)) !== u32(view, PRELUDE + hlen)) throw new DdpmError('CORRUPT', 'header checksum mismatch (corrupt file)');
+  if (crc32(bytes.subarray(8, start + hlen)) !== u32(view, start + hlen)) throw new DdpmError('CORRUPT', 'header checksum mismatch (corrupt file)');
   let raw: unknown;
   try {
-    raw = unpack(bytes.subarray(PRELUDE, PRELUDE + hlen));
+    raw = unpack(bytes.subarray(start, start + hlen));
   } catch (e) {
     throw new DdpmError('CORRUPT', `header does not parse: ${(e as Error).message}`);
   }

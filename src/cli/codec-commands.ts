@@ -7,8 +7,8 @@ import { CHANNELS, type ChannelChoice } from '../codec/codec-params.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
-export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--channel auto|uq|rec] [--seed N]
-        [--x0-passes 5,3,1,0] [--lossless-slack 0.05] [--tile-size 512] [--force]
+export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--min-step-bits 256] [--channel auto|uq|rec]
+        [--seed N] [--x0-passes 5,3,1,0] [--lossless-slack 0.05] [--tile-size 512] [--force]
   ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon flow|mean|sample] [--model FILE] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
   ddpm info <in.ddpm> [--json]
@@ -22,7 +22,7 @@ const common = {
 } as const;
 
 export async function encodeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' }, channel: { type: 'string', default: 'auto' }, 'x0-passes': { type: 'string' }, 'lossless-slack': { type: 'string' }, 'tile-size': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' }, channel: { type: 'string', default: 'auto' }, 'x0-passes': { type: 'string' }, 'min-step-bits': { type: 'string' }, 'lossless-slack': { type: 'string' }, 'tile-size': { type: 'string' } } });
   if (!(CHANNELS as readonly string[]).includes(values.channel)) throw new DdpmError('BAD_ARGUMENT', `--channel must be one of ${CHANNELS.join(', ')}`);
   const out = checkOutput(values.out, values.force);
   const img = await readImage(readInput(positionals[0]));
@@ -33,6 +33,7 @@ export async function encodeCommand(argv: string[]): Promise<void> {
   const bytes = await encode(img, {
     model: den,
     steps: num('steps', values.steps, 1, 1000, true),
+    minStepBits: num('min-step-bits', values['min-step-bits'], 0, 2 ** 40),
     channel: values.channel as ChannelChoice,
     seed: seed === undefined ? undefined : [0x6464706d, seed],
     x0Shifts,

@@ -136,7 +136,7 @@ export class ProgressiveDecoder {
 
   constructor(parsed: Pick<ParsedContainer, 'header'>, den: Denoiser) {
     const { header } = parsed;
-    if (header.model.sha256 !== den.model.sha256) {
+    if (!den.model.sha256.startsWith(header.model.sha256)) {
       throw new DdpmError('MODEL_MISMATCH', `this file was encoded with model "${header.model.id}" (sha256 ${header.model.sha256.slice(0, 12)}…), not the loaded model "${den.model.id}" (${den.model.sha256.slice(0, 12)}…)`);
     }
     this.params = validateCodecParams(header.codec, header.image, den.schedule.T, unetFactor(den));

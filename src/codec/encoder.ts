@@ -28,6 +28,14 @@ export interface EncodeOptions {
   /** explicit descending timesteps starting at T, or a number of log-SNR-spaced steps */
   steps?: number[] | number;
   /**
+   * Candidate steps whose KL for this image is below this many bits are merged with the following
+   * ones (the step t → s jumps to the furthest candidate s whose KL stays below it): a coded step
+   * costs ~3 bytes of framing and side information, more than nearly empty steps carry. The steps
+   * actually coded are recorded in the file. Default 256 for log-SNR schedules, 0 (code exactly
+   * the given steps) for an explicit list.
+   */
+  minStepBits?: number;
+  /**
    * Consecutive steps share one chunk (one truncation point) until together they carry at least
    * this many bits of KL; a chunk costs ~7 bytes of framing and each step ~3-4 bytes of side
    * information, so the first, nearly empty steps of a small image are not worth a truncation point
@@ -82,6 +90,7 @@ export function unetFactor(den: Denoiser): number {
 }
 
 export const DEFAULT_MIN_CHUNK_BITS = 2048;
+export const DEFAULT_MIN_STEP_BITS = 256;
 
 /** REC costs about its KL plus index-coding slack and side information. */
 const REC_SLACK = 1.06;
@@ -119,9 +128,9 @@ function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float
 }
 
 /**
- * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL; a
- * short remainder joins the chunk before it, or, when there is none, the lossless chunk (returned
- * as `tail`).
+ * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL. A
+ * remainder carrying at least half that is a chunk of its own; a shorter one joins the chunk
+ * before it, or, when there is none, the lossless chunk (returned as `tail`).
  */
 function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBits: number }>, minChunkBits: number): { chunks: Chunk[]; tail: typeof steps } {
   const groups: Array<typeof steps[number][]> = [];
@@ -136,7 +145,8 @@ function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBi
       bits = 0;
     }
   }
-  if (open.length && groups.length) groups[groups.length - 1].push(...open);
+  if (open.length && bits >= minChunkBits / 2) groups.push(open);
+  else if (open.length && groups.length) groups[groups.length - 1].push(...open);
   const chunks = groups.map((g, i) => ({ kind: CHUNK_STEPS, index: i, state: g[0].state, payload: packSteps(g.map((s) => s.coded)) }));
   return { chunks, tail: groups.length ? [] : open };
 }
@@ -152,12 +162,14 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
   if (!shifts.length || shifts[shifts.length - 1] !== 0 || shifts[0] > 7 || shifts.some((v, i) => !Number.isInteger(v) || (i > 0 && v >= shifts[i - 1]))) throw new DdpmError('BAD_ARGUMENT', 'x0 passes: bin-width shifts must be strictly decreasing integers from at most 7 down to 0');
   const seed = o.seed ?? [0x6464706d, 1];
+  const minStepBits = o.minStepBits ?? (Array.isArray(o.steps) ? 0 : DEFAULT_MIN_STEP_BITS);
+  if (!(minStepBits >= 0 && minStepBits <= 2 ** 40)) throw new DdpmError('BAD_ARGUMENT', 'minimum step bits must be in [0, 2^40]');
   const evals0 = den.evals;
   const rects = tileGrid(img.width, img.height, tileSize);
   const perTile: Array<{ chunks: Chunk[]; params: TileParams; result: TileResult }> = [];
   rects.forEach((r, j) => {
     const tile = rects.length === 1 ? img : cropTile(img, r);
-    perTile.push(encodeTile(tile, den, steps, tileSeed(seed, j), o, (done, total) => o.onProgress?.(j * total + done, rects.length * total)));
+    perTile.push(encodeTile(tile, den, steps, minStepBits, tileSeed(seed, j), o, (done, total) => o.onProgress?.(j * total + done, rects.length * total)));
   });
   const params: CodecParams = { version: CODEC_VERSION, channel: o.channel ?? 'auto', seed, snapBits: SNAP_BITS, factor: unetFactor(den), tileSize, tiles: perTile.map((t) => t.params) };
   const header: ContainerHeader = {
@@ -170,15 +182,18 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
 }
 
 /** One tile's stream (the whole image when it fits in one tile): its chunks and parameters. */
-function encodeTile(img: RawImage, den: Denoiser, steps: number[], seed: [number, number], o: EncodeOptions, progress: (done: number, total: number) => void): { chunks: Chunk[]; params: TileParams; result: TileResult } {
+function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepBits: number, seed: [number, number], o: EncodeOptions, progress: (done: number, total: number) => void): { chunks: Chunk[]; params: TileParams; result: TileResult } {
   const sch = den.schedule;
   const l = makeLayout(img.width, img.height, img.channels, unetFactor(den));
   const x0 = imageToState(img, l);
   const samples = img.data;
   let x = initialState(seed, l.n);
-  let eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[0]);
+  let eps = den.eps(x, l.paddedHeight, l.paddedWidth, candidates[0]);
   const coded: Array<{ coded: CodedStep; state: number; klBits: number }> = [];
-  const K = steps.length;
+  const K = candidates.length;
+  // the timesteps actually visited: candidates, less those merged into a longer step
+  const steps = [candidates[0]];
+  let c = 0;
   // The stream switches to the lossless chunk at the latest point whose total size (the steps
   // before it + the x0 chunk from there, estimated) is within the slack of the cheapest point.
   // Once the steps alone cost more than that, no later point can qualify and encoding stops.
@@ -186,7 +201,7 @@ function encodeTile(img: RawImage, den: Denoiser, steps: number[], seed: [number
   const endings: Array<{ k: number; t: number; estimatedBytes: number; state: number; means: Float64Array; plan: X0Plan }> = [];
   let cheapest = Infinity;
   let acc = 0;
-  for (let k = 0; k < K; k++) {
+  for (let k = 0; ; k++) {
     const t = steps[k];
     const x0hat = predictX0(sch, t, x, eps);
     // price the lossless ending from here (estimated; only the chosen one is coded)
@@ -194,18 +209,29 @@ function encodeTile(img: RawImage, den: Denoiser, steps: number[], seed: [number
     const plan = x0Plan(samples, means, img);
     endings.push({ k, t, estimatedBytes: acc + plan.estimatedBytes, state: stateChecksum(x0hat), means, plan });
     cheapest = Math.min(cheapest, acc + plan.estimatedBytes);
-    if (k === K - 1) break;
-    const g = stepGeometry(sch, t, steps[k + 1]);
-    const muP = modelMean(g, x, x0hat);
-    const muQ = modelMean(g, x, x0);
-    const klBits = stepKlBits(g, l, muP, muQ);
-    const step = codeStep(o.channel ?? 'auto', g, l, muP, muQ, seed, k, klBits);
-    coded.push({ coded: step.coded, state: stateChecksum(muP), klBits });
+    if (c === K - 1) break;
+    // the step's target: the next candidate, or the furthest one whose KL stays below minStepBits
+    const target = (j: number) => {
+      const g = stepGeometry(sch, t, candidates[j]);
+      const muP = modelMean(g, x, x0hat);
+      const muQ = modelMean(g, x, x0);
+      return { j, g, muP, muQ, klBits: stepKlBits(g, l, muP, muQ) };
+    };
+    let next = target(c + 1);
+    while (next.klBits < minStepBits && next.j + 1 < K) {
+      const further = target(next.j + 1);
+      if (further.klBits > minStepBits) break;
+      next = further;
+    }
+    const step = codeStep(o.channel ?? 'auto', next.g, l, next.muP, next.muQ, seed, k, next.klBits);
+    coded.push({ coded: step.coded, state: stateChecksum(next.muP), klBits: next.klBits });
     acc += step.coded.bytes.length + 1;
-    progress(k + 1, K);
+    c = next.j;
+    steps.push(candidates[c]);
+    progress(c, K);
     if (acc > cheapest * (1 + slack)) break;
     x = step.next;
-    eps = den.eps(x, l.paddedHeight, l.paddedWidth, steps[k + 1]);
+    eps = den.eps(x, l.paddedHeight, l.paddedWidth, candidates[c]);
   }
   let e = endings[0];
   for (const cand of endings) if (cand.estimatedBytes <= cheapest * (1 + slack)) e = cand;
