@@ -5,7 +5,7 @@
  *
  * The coded dimensions (raster order) are split into chunks of n dims, sized so a chunk carries about
  * k̄ ≈ 8 bits of KL. For each chunk both sides draw K candidates z_j = μ_p + σ_p ξ_j with ξ_j from the
- * shared Philox stream (seed, step, chunk, j); the encoder picks j* by the Poisson functional
+ * shared ziggurat-normal stream (seed, step, chunk, j); the encoder picks j* by the Poisson functional
  * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
  * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
  * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
@@ -15,6 +15,7 @@
 import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
 import { ZipfCoder } from '../bitstream/cdf.js';
 import { PhiloxStream } from '../bitstream/philox.js';
+import { zigguratNormals } from '../bitstream/ziggurat.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { type StepGeometry } from './step-math.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
@@ -68,15 +69,11 @@ function recPlan(klq: number, D: number): RecPlan {
 }
 
 /**
- * Candidates j0 … j0+count−1 of a chunk of n dims: candidate j is the chunk stream's Philox blocks
- * j·⌈n/2⌉ … (two normals per block), so any single candidate can be drawn on its own.
+ * Candidates j0 … j0+count−1 of a chunk of n dims: candidate j is normals j·n … j·n+n−1 of the
+ * chunk's ziggurat stream, so any single candidate can be drawn on its own.
  */
 function candidates(seed: readonly [number, number], step: number, chunk: number, n: number, j0: number, count: number, out: Float64Array): void {
-  const blocks = Math.ceil(n / 2);
-  const g = new PhiloxStream(seed, [REC_STREAM, step, chunk]);
-  const buf = new Float64Array(2 * blocks * count);
-  g.normals(buf, j0 * blocks);
-  for (let j = 0; j < count; j++) for (let i = 0; i < n; i++) out[j * n + i] = buf[j * 2 * blocks + i];
+  zigguratNormals(seed, [REC_STREAM, step, chunk], out.subarray(0, n * count), j0 * n);
 }
 
 export interface RecEncoded {
@@ -110,10 +107,15 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   const next = Float64Array.from(muP);
   const z = new Float64Array(K * chunk);
   const arrivals = new Float64Array(K);
+  // log w(ξ) = log q(μ_p + σ_p ξ) − log p(μ_p + σ_p ξ) = c2 Σ ξ² + Σ b_m ξ_m + const, with
+  // c2 = ½ − σ_p²/(2σ_q²) and b_m = σ_p (μ_q − μ_p)_m / σ_q²; the constant does not move the argmin
+  const c2 = 0.5 - vp / (2 * vq);
+  const bm = new Float64Array(chunk);
   for (let c = 0; c < nChunks; c++) {
     const lo = c * chunk;
     const n = Math.min(chunk, D - lo);
     candidates(seed, step, c, n, 0, K, z);
+    for (let m = 0; m < n; m++) bm[m] = (sp * (muQ[idx[lo + m]] - muP[idx[lo + m]])) / vq;
     // encoder-private arrival times (deterministic, so encoding is reproducible)
     new PhiloxStream(seed, [REC_STREAM + 1, step, c]).uniforms(arrivals);
     let T = 0;
@@ -121,13 +123,14 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
     let bestScore = Infinity;
     for (let j = 0; j < K; j++) {
       T += -Math.log(arrivals[j]);
-      let logw = 0;
-      for (let m = 0; m < n; m++) {
-        const i = idx[lo + m];
-        const xi = z[j * n + m];
-        const diff = sp * xi - (muQ[i] - muP[i]);
-        logw += 0.5 * xi * xi - (diff * diff) / (2 * vq);
+      let sq = 0;
+      let lin = 0;
+      for (let m = 0, at = j * n; m < n; m++, at++) {
+        const xi = z[at];
+        sq += xi * xi;
+        lin += bm[m] * xi;
       }
+      const logw = c2 * sq + lin;
       const score = Math.log(T) - logw;
       if (score < bestScore) {
         bestScore = score;
