@@ -6,7 +6,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Denoiser } from '../src/codec/denoiser.js';
-import { encodeImage } from '../src/codec/encoder.js';
+import { encodeImage, type EncodeOptions } from '../src/codec/encoder.js';
 import { ProgressiveDecoder } from '../src/codec/decoder.js';
 import { readContainer } from '../src/bitstream/container.js';
 import { inspect } from '../src/codec/api.js';
@@ -24,6 +24,8 @@ export interface RdOptions {
   label: string;
   den: Denoiser;
   steps?: number;
+  /** further encoder options (a sweep: `npm run bench -- --encode '{"losslessSlack":0.2}'`) */
+  encode?: EncodeOptions;
   recon: ReconMode[];
   reconSteps?: number;
   qualities?: number[];
@@ -68,7 +70,7 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
   for (const img of o.images) {
     o.onProgress?.(`${o.label} ${img.name}: encoding`);
     const t0 = performance.now();
-    const enc = encodeImage({ width: img.width, height: img.height, channels: 3, data: img.data }, o.den, { steps: o.steps });
+    const enc = encodeImage({ width: img.width, height: img.height, channels: 3, data: img.data }, o.den, { ...o.encode, steps: o.steps });
     const encodeSeconds = (performance.now() - t0) / 1000;
     const parsed = readContainer(enc.bytes);
     const ours: Record<string, Point[]> = {};
@@ -196,7 +198,9 @@ export function summarize(label: string, results: ImageResult[]) {
 export type Summary = ReturnType<typeof summarize>;
 
 export function markdown(summaries: Summary[], meta: Record<string, unknown>): string {
-  const lines: string[] = [`# Rate–distortion results`, '', `machine: ${JSON.stringify(meta.machine)}`, `model: ${JSON.stringify(meta.model)}`, ''];
+  const lines: string[] = [`# Rate–distortion results`, '', `machine: ${JSON.stringify(meta.machine)}`, `model: ${JSON.stringify(meta.model)}`];
+  if (meta.encode || meta.steps) lines.push(`encoder options: ${JSON.stringify({ steps: meta.steps ?? undefined, ...(meta.encode ? JSON.parse(meta.encode as string) : {}) })}`);
+  lines.push('');
   for (const s of summaries) {
     lines.push(`## ${s.label} (${s.images.length} images: ${s.images.join(', ')})`, '');
     lines.push('| lossless codec | mean bpp |', '|---|---|');

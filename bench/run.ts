@@ -4,12 +4,14 @@
  *
  *   npm run bench -- [--images data/eval] [--sizes 64,256] [--limit N] [--model FILE] [--steps K]
  *                    [--recon mean,flow,sample] [--recon-256 mean,flow] [--out bench/results] [--no-bound]
+ *                    [--encode JSON]   (further encoder options, e.g. '{"losslessSlack":0.2}')
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
 import { loadEvalImages } from './eval-images.js';
 import { runRd, summarize, writeReports, machineInfo, hasCjxl, type ImageResult, type Summary } from './rd.js';
 import type { ReconMode } from '../src/codec/reconstruct.js';
+import type { EncodeOptions } from '../src/codec/encoder.js';
 
 async function main() {
   const { values } = parseArgs({
@@ -23,6 +25,7 @@ async function main() {
       'recon-256': { type: 'string', default: 'mean,flow' },
       out: { type: 'string', default: 'bench/results' },
       'no-bound': { type: 'boolean', default: false },
+      encode: { type: 'string' },
     },
   });
   const den = await loadDenoiser(values.model);
@@ -46,6 +49,7 @@ async function main() {
       label,
       den,
       steps: values.steps ? Number(values.steps) : undefined,
+      encode: values.encode ? (JSON.parse(values.encode) as EncodeOptions) : undefined,
       recon: (size > 64 ? values['recon-256'] : values.recon).split(',') as ReconMode[],
       jxl,
       bound: !values['no-bound'],
@@ -63,7 +67,7 @@ async function main() {
     perImage[label] = results;
     summaries.push(summarize(label, results));
   }
-  const meta = { machine, model: { id: den.model.id, sha256: den.model.sha256, info: den.model.info.steps }, jxl: jxl ? 'cjxl (libjxl-tools)' : 'not installed: skipped (apt-get install libjxl-tools)' };
+  const meta = { machine, encode: values.encode ?? null, steps: values.steps ?? null, model: { id: den.model.id, sha256: den.model.sha256, info: den.model.info.steps }, jxl: jxl ? 'cjxl (libjxl-tools)' : 'not installed: skipped (apt-get install libjxl-tools)' };
   const stem = `${String(machine.date).slice(0, 10)}-${machine.commit}`;
   const files = await writeReports(values.out, stem, summaries, meta, perImage);
   console.log(files.join('\n'));

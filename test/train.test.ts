@@ -50,3 +50,26 @@ test('worker-thread training writes a loadable model, and a resumed run equals a
   t.is(m.id, 'a');
   t.is(m.info.steps, 4);
 });
+
+test('timestep laws: uniform is DDPM\'s; vlb follows the log-SNR decrements', async (t) => {
+  const { sampleTimestep } = await import('../src/model/train-step.js');
+  const { NoiseSchedule } = await import('../src/model/schedule.js');
+  const sch = new NoiseSchedule(DDPM_LINEAR);
+  const n = 20000;
+  const count = (mode: 'uniform' | 'vlb', upTo: number) => {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (sampleTimestep(sch, (i + 0.5) / n, mode) <= upTo) c++;
+    return c / n;
+  };
+  t.is(sampleTimestep(sch, 0.5, 'uniform'), 501);
+  t.is(count('uniform', 100), 0.1);
+  // P(t ≤ k) under vlb = (λ_1 + (λ_1 − λ_2) − λ_k) / (λ_1 + (λ_1 − λ_2) − λ_T), λ = log SNR
+  const lam = (k: number) => Math.log(sch.alphaBar[k] / (1 - sch.alphaBar[k]));
+  const top = 2 * lam(1) - lam(2);
+  for (const k of [1, 10, 100, 500]) {
+    const want = (top - lam(k)) / (top - lam(sch.T));
+    t.true(Math.abs(count('vlb', k) - want) < 2e-3, `P(t <= ${k})`);
+  }
+  t.is(sampleTimestep(sch, 1e-12, 'vlb'), 1);
+  t.is(sampleTimestep(sch, 1 - 1e-12, 'vlb'), sch.T);
+});

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { train } from '../model/train.js';
+import { T_SAMPLINGS, type TSampling } from '../model/train-step.js';
 import { listPhotos } from '../model/photo-pool.js';
 import { DDPM_LINEAR } from '../model/schedule.js';
 import type { UNetConfig } from '../model/unet.js';
@@ -29,7 +30,10 @@ export const TRAIN_HELP = `ddpm train --data <photo folder> -o <model.ddpm-model
   --val-every N       validation interval in steps (default 500)
   --log FILE          append progress lines to FILE
   --id NAME           model id recorded in files (default: file name)
-  --init-from FILE    start a new run from a model file's weights (ignored when resuming)`;
+  --init-from FILE    start a new run from a model file's weights (ignored when resuming)
+  --t-sampling LAW    uniform | vlb: timesteps uniform (DDPM's L_simple) or in proportion to
+                      their log-SNR decrement, so the loss estimates the variational bound the
+                      codec pays (default: the checkpoint's when resuming, else vlb)`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -55,6 +59,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       log: { type: 'string' },
       id: { type: 'string' },
       'init-from': { type: 'string' },
+      't-sampling': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -79,6 +84,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   };
   const lr = Number(values.lr);
   if (!(lr > 0 && lr < 1)) throw new DdpmError('BAD_ARGUMENT', '--lr must be in (0, 1)');
+  const tSampling = values['t-sampling'];
+  if (tSampling !== undefined && !(T_SAMPLINGS as readonly string[]).includes(tSampling)) throw new DdpmError('BAD_ARGUMENT', `--t-sampling must be one of ${T_SAMPLINGS.join(', ')}`);
   const photos = listPhotos(values.data);
   await train({
     config: { unet, schedule: DDPM_LINEAR },
@@ -99,6 +106,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     valEvery: int('val-every', values['val-every'], 1, 1e9),
     log: values.log,
     initFrom: values['init-from'],
+    tSampling: tSampling as TSampling | undefined,
     id: values.id ?? values.out.replace(/^.*\//, '').replace(/\.[^.]*$/, ''),
   });
 }

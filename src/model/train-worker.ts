@@ -3,7 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendName } from './backend.js';
 import { PhotoPool } from './photo-pool.js';
 import { layoutOf } from './flat-params.js';
-import { lossAndGrads } from './train-step.js';
+import { lossAndGrads, type TSampling } from './train-step.js';
 import { NoiseSchedule } from './schedule.js';
 import type { ModelConfig } from './model-file.js';
 
@@ -20,6 +20,7 @@ export interface ShardRequest {
   firstItem: number;
   n: number;
   params: Float32Array;
+  tSampling: TSampling;
 }
 
 const init = workerData as Init;
@@ -35,7 +36,7 @@ if (!port) throw new Error('train-worker must run in a worker thread');
   port.on('message', (req: ShardRequest) => {
     const x0 = new Float32Array(req.n * init.crop * init.crop * init.config.unet.imageChannels);
     pool.crops(x0, req.n, init.crop, req.seed, req.step, req.firstItem);
-    const { loss, grads } = lossAndGrads(init.config.unet, layout, req.params, sch, { x0, n: req.n, crop: init.crop, seed: req.seed, step: req.step, firstItem: req.firstItem });
+    const { loss, grads } = lossAndGrads(init.config.unet, layout, req.params, sch, { x0, n: req.n, crop: init.crop, seed: req.seed, step: req.step, firstItem: req.firstItem, tSampling: req.tSampling });
     port.postMessage({ loss, grads }, [grads.buffer as ArrayBuffer]);
   });
 })().catch((e) => {

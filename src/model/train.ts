@@ -15,6 +15,7 @@ import { initBackend, tf, type BackendName } from './backend.js';
 import { NoiseSchedule } from './schedule.js';
 import { PhotoPool } from './photo-pool.js';
 import { variationalBound, fullBoundSteps, unetPredictor } from './bound.js';
+import { T_SAMPLINGS, type TSampling } from './train-step.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { float32FromBytes, bytesOfFloat32 } from './float-bytes.js';
 
@@ -41,6 +42,8 @@ export interface TrainOptions {
   id: string;
   /** start a new run from these weights (params and EMA) instead of a fresh initialisation */
   initFrom?: string;
+  /** timestep law; default: the checkpoint's when resuming, else 'vlb' */
+  tSampling?: TSampling;
   quiet?: boolean;
 }
 
@@ -53,6 +56,8 @@ interface Checkpoint {
   adam: AdamState;
   history: Array<Record<string, number>>;
   seconds: number;
+  /** absent in checkpoints written before the option existed: those trained with 'uniform' */
+  tSampling?: TSampling;
 }
 
 function saveCheckpoint(path: string, c: Checkpoint): void {
@@ -93,11 +98,17 @@ export async function train(o: TrainOptions): Promise<Checkpoint> {
     const params = flatten(layout, o.initFrom ? loadWeightsFor(o.initFrom, o.config) : initParams(o.config.unet, o.seed));
     ck = { config: o.config, step: 0, seed: o.seed, params, ema: params.slice(), adam: newAdam(layout.total), history: [], seconds: 0 };
   }
+  const previous = ck.step > 0 ? (ck.tSampling ?? 'uniform') : undefined;
+  ck.tSampling = o.tSampling ?? previous ?? 'vlb';
   const say = (line: string) => {
     if (!o.quiet) console.error(line);
     if (o.log) appendFileSync(o.log, line + '\n');
   };
-  say(`model: ${countParams(o.config.unet)} parameters, ${JSON.stringify(o.config.unet)}; batch ${o.batch} of ${o.crop}x${o.crop} on ${o.workers} worker(s)`);
+  say(`model: ${countParams(o.config.unet)} parameters, ${JSON.stringify(o.config.unet)}; batch ${o.batch} of ${o.crop}x${o.crop} on ${o.workers} worker(s); timesteps ${ck.tSampling}`);
+  if (previous && previous !== ck.tSampling) {
+    say(`  timestep law changes from ${previous} to ${ck.tSampling} at step ${ck.step}`);
+    ck.history.push({ step: ck.step, tSamplingChange: T_SAMPLINGS.indexOf(ck.tSampling) });
+  }
 
   const workerUrl = new URL('./train-worker.js', import.meta.url);
   const workers = Array.from({ length: o.workers }, () => new Worker(workerUrl, { workerData: { config: o.config, photos: o.photos, crop: o.crop, backend: o.backend } }));
@@ -133,7 +144,7 @@ export async function train(o: TrainOptions): Promise<Checkpoint> {
   const shard = (w: Worker, step: number, first: number, n: number) =>
     new Promise<{ loss: number; grads: Float32Array }>((res, rej) => {
       w.once('message', (m: { loss: number; grads: Float32Array; error?: string }) => (m.error ? rej(new Error(m.error)) : res(m)));
-      w.postMessage({ step, seed: ck.seed, firstItem: first, n, params: ck.params });
+      w.postMessage({ step, seed: ck.seed, firstItem: first, n, params: ck.params, tSampling: ck.tSampling });
     });
 
   const startSec = ck.seconds;
