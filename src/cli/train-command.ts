@@ -33,7 +33,8 @@ export const TRAIN_HELP = `ddpm train --data <photo folder> -o <model.ddpm-model
   --init-from FILE    start a new run from a model file's weights (ignored when resuming)
   --t-sampling LAW    uniform | vlb: timesteps uniform (DDPM's L_simple) or in proportion to
                       their log-SNR decrement, so the loss estimates the variational bound the
-                      codec pays (default: the checkpoint's when resuming, else vlb)`;
+                      codec pays (default: the checkpoint's when resuming, else uniform;
+                      vlb is not yet measured against uniform)`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -42,7 +42,7 @@ export interface TrainOptions {
   id: string;
   /** start a new run from these weights (params and EMA) instead of a fresh initialisation */
   initFrom?: string;
-  /** timestep law; default: the checkpoint's when resuming, else 'vlb' */
+  /** timestep law; default: the checkpoint's when resuming, else 'uniform' */
   tSampling?: TSampling;
   quiet?: boolean;
 }
@@ -99,7 +99,7 @@ export async function train(o: TrainOptions): Promise<Checkpoint> {
     ck = { config: o.config, step: 0, seed: o.seed, params, ema: params.slice(), adam: newAdam(layout.total), history: [], seconds: 0 };
   }
   const previous = ck.step > 0 ? (ck.tSampling ?? 'uniform') : undefined;
-  ck.tSampling = o.tSampling ?? previous ?? 'vlb';
+  ck.tSampling = o.tSampling ?? previous ?? 'uniform';
   const say = (line: string) => {
     if (!o.quiet) console.error(line);
     if (o.log) appendFileSync(o.log, line + '\n');
