@@ -30,3 +30,17 @@ export function psnr(a: RawImage, b: RawImage): number {
 export function sha(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex');
 }
+
+/** Mean, second and fourth raw moments of a sample (for checks of normal generators). */
+export function rawMoments(x: ArrayLike<number>): { mean: number; m2: number; m4: number } {
+  let m = 0;
+  let v = 0;
+  let k4 = 0;
+  for (let i = 0; i < x.length; i++) {
+    const a = x[i];
+    m += a;
+    v += a * a;
+    k4 += a ** 4;
+  }
+  return { mean: m / x.length, m2: v / x.length, m4: k4 / x.length };
+}

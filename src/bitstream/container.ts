@@ -6,10 +6,10 @@
  *   hlen      varint   length of the header, <= MAX_HEADER_BYTES (at most 3 bytes)
  *   header    msgpack  (model id + weights hash, image geometry, codec parameters, seeds)
  *   hcrc      u32 BE   CRC-32 of version, hlen and header
+ *   chunk*    kind u8 | len varint | payload (len bytes) | crc u16 BE | state u16 BE
  *
  * The weights hash is recorded as its first 16 bytes (128 bits: ample to tell models apart; the
  * header of a 64x64 image is a noticeable share of its low-rate truncation points).
- *   chunk*    kind u8 | len varint | payload (len bytes) | crc u16 BE | state u16 BE
  *
  * Chunks are small at low rates (a 64x64 image's first steps carry a few dozen bytes), so framing
  * is kept to 6–7 bytes: the chunk's position is its index, `len` is an unsigned LEB128 varint

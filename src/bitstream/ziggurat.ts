@@ -63,6 +63,11 @@ function tail(negative: boolean, s: SlowUniforms): number {
   }
 }
 
+/** The abscissa u ∈ (−1, 1) of a 32-bit word; its low 7 bits are the layer. */
+function abscissa(w: number): number {
+  return ((w >>> 7) + 0.5) * 2 ** -24 - 1;
+}
+
 /** Finishes an attempt that left the core: wedge test or tail, then fresh attempts. */
 function slowPath(layer: number, u: number, s: SlowUniforms): number {
   for (;;) {
@@ -74,7 +79,7 @@ function slowPath(layer: number, u: number, s: SlowUniforms): number {
     // a fresh attempt
     const w = Math.floor(s.next() * 2 ** 32);
     layer = w & (LAYERS - 1);
-    u = ((w >>> 7) + 0.5) / 2 ** 24 - 1;
+    u = abscissa(w);
     if (Math.abs(u) < RATIO[layer]) return u * X[layer];
   }
 }
@@ -96,8 +101,8 @@ export function zigguratNormals(seed: readonly [number, number], id: readonly [n
     for (let m = lo; m < hi; m++) {
       const w = block[m & 3];
       const layer = w & (LAYERS - 1);
-      const u = ((w >>> 7) + 0.5) * 2 ** -24 - 1;
-      out[m - start] = (u < 0 ? -u : u) < RATIO[layer] ? u * X[layer] : slowPath(layer, u, new SlowUniforms(m, ids, k0, k1));
+      const u = abscissa(w);
+      out[m - start] = Math.abs(u) < RATIO[layer] ? u * X[layer] : slowPath(layer, u, new SlowUniforms(m, ids, k0, k1));
     }
   }
 }
