@@ -51,7 +51,7 @@ export interface ImageResult {
     decodeSeconds: number;
     networkEvals: number;
     headerBytes: number;
-    /** every diffusion step: its bytes (sub-framing excluded) and ideal KL bits */
+    /** every diffusion step (as the encoder measured it): what its symbols cost in bytes, and its ideal KL bits */
     steps: Array<{ t: number; bytes: number; idealBits: number }>;
     /** every lossy truncation point: bytes after the header and the summed ideal bytes of the steps sent */
     truncation: Array<{ bytes: number; idealBytes: number; overheadPct: number }>;
@@ -90,15 +90,17 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       o.onProgress?.(`${o.label} ${img.name}: decoded ${k}/${parsed.chunks.length}`);
     }
     const info = inspect(enc.bytes);
-    const steps = info.chunks.flatMap((c) => c.steps).map((st) => ({ t: st.t, bytes: st.bytes, idealBits: st.idealBits ?? 0 }));
+    const steps = enc.tiles.flatMap((tl) => tl.steps).map((st) => ({ t: st.t, bytes: st.codedBits / 8, idealBits: st.idealBits }));
+    // the ideal of the steps each chunk carries, from the encoder's per-tile reports
+    const sent = enc.tiles.map(() => 0);
     let idealSum = 0;
-    const truncation = info.chunks
-      .filter((c) => c.kind === 'steps')
-      .map((c) => {
-        idealSum += (c.idealBits ?? 0) / 8;
-        const bytes = c.cumulativeBytes - info.headerBytes;
-        return { bytes, idealBytes: idealSum, overheadPct: (100 * (bytes - idealSum)) / Math.max(1e-9, idealSum) };
-      });
+    const truncation: ImageResult['oursDetail']['truncation'] = [];
+    for (const c of info.chunks) {
+      for (let i = 0; i < c.steps.length; i++) idealSum += enc.tiles[c.tile].steps[sent[c.tile]++].idealBits / 8;
+      if (c.kind !== 'steps') continue;
+      const bytes = c.cumulativeBytes - info.headerBytes;
+      truncation.push({ bytes, idealBytes: idealSum, overheadPct: (100 * (bytes - idealSum)) / Math.max(1e-9, idealSum) });
+    }
     o.onProgress?.(`${o.label} ${img.name}: baselines`);
     const ladders = await lossyLadders(img, o.qualities);
     const baselines: Record<string, Point[]> = {};

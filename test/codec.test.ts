@@ -49,7 +49,7 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   const cut = bytes.subarray(0, parsed.offsets[3] + 7);
   t.is(sha((await decode(cut, { model: den })).data), sha((await decode(bytes.subarray(0, parsed.offsets[3]), { model: den })).data));
   // steps grouped into chunks: the same steps, fewer truncation points, the same lossless end
-  const ideal = inspect(bytes).chunks.slice(0, STEPS.length - 1).reduce((a, c) => a + (c.idealBits as number), 0);
+  const ideal = tiles[0].steps.reduce((a, st) => a + st.idealBits, 0);
   const grouped = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: ideal - 2 }).bytes;
   const info = inspect(grouped);
   t.is(info.chunks.length, 1 + DEFAULT_X0_SHIFTS.length);
@@ -85,7 +85,7 @@ test('nearly empty candidate steps merge into longer ones; the file records the 
   const candidates = STEPS;
   const exact = encodeImage(img, den, { steps: candidates, earlyLossless: false, minStepBits: 0 });
   t.deepEqual(exact.params.tiles[0].steps, candidates);
-  const ideal = exact.params.tiles[0].idealBits;
+  const ideal = exact.tiles[0].steps.map((st) => st.idealBits);
   // a threshold of twice the first two steps' KL (a merged step costs a little more than its parts)
   const threshold = 2 * (ideal[0] + ideal[1]);
   const merged = encodeImage(img, den, { steps: candidates, earlyLossless: false, minStepBits: threshold });
@@ -94,7 +94,7 @@ test('nearly empty candidate steps merge into longer ones; the file records the 
   t.true(steps.every((s) => candidates.includes(s)), 'steps are candidates');
   t.is(steps[steps.length - 1], candidates[candidates.length - 1]);
   // a step that spans several candidates stays below the threshold
-  merged.params.tiles[0].idealBits.forEach((b, i) => {
+  merged.tiles[0].steps.forEach(({ idealBits: b }, i) => {
     const span = candidates.indexOf(steps[i + 1]) - candidates.indexOf(steps[i]);
     if (span > 1) t.true(b <= threshold, `step ${steps[i]}→${steps[i + 1]}: ${b} bits`);
   });

@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { RangeEncoder, RangeDecoder } from '../src/bitstream/range-coder.js';
+import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
 import { quantizeCdf, CDF_TOTAL } from '../src/bitstream/cdf.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { createHash } from 'node:crypto';
@@ -97,6 +98,34 @@ test('code length is within 0.1% + 4 bytes of the ideal -log2 p', (t) => {
     const bits = enc.finish().length * 8;
     t.true(bits <= ideal * 1.001 + 32, `n=${n}: ${bits} bits vs ideal ${ideal.toFixed(1)}`);
   }
+});
+
+test('a recorded stream replays to the same bytes as coding it directly, and prices it', (t) => {
+  const rng = seededRng(11);
+  const direct = new RangeEncoder();
+  const recorders = [new SymbolRecorder(), new SymbolRecorder(), new SymbolRecorder()];
+  let ideal = 0;
+  for (let i = 0; i < 30000; i++) {
+    const cdf = randomTable(rng, 2 + (i % 40));
+    const s = sample(cdf, rng());
+    ideal -= Math.log2((cdf[s + 1] - cdf[s]) / cdf[cdf.length - 1]);
+    const r = recorders[Math.min(2, Math.floor(i / 10000))];
+    if (i % 3) {
+      direct.encode(cdf, s);
+      r.encode(cdf, s);
+    } else {
+      direct.encodeBits(i % 1024, 10);
+      r.encodeBits(i % 1024, 10);
+      ideal += 10 + Math.log2((cdf[s + 1] - cdf[s]) / cdf[cdf.length - 1]);
+    }
+  }
+  const replayed = new RangeEncoder();
+  for (const r of recorders) r.replay(replayed);
+  t.deepEqual(replayed.finish(), direct.finish());
+  const priced = recorders.reduce((a, r) => a + r.bits, 0);
+  t.true(Math.abs(priced - ideal) < 1e-6 * ideal, `${priced} vs ${ideal}`);
+  t.is(recorders.reduce((a, r) => a + r.symbols, 0), 30000);
+  t.throws(() => recorders[0].encodeInterval(3, 0, 8));
 });
 
 test('empty stream and single symbol are tiny', (t) => {

@@ -8,7 +8,7 @@
  * `encodeEscaped` as an Elias-gamma length and raw bits, so any integer can be coded.
  */
 import { normalCdf, logisticCdf, detExp, detLog } from './deterministic-math.js';
-import { MAX_TOTAL, RangeEncoder, RangeDecoder } from './range-coder.js';
+import { MAX_TOTAL, type SymbolSink, RangeDecoder } from './range-coder.js';
 import { DdpmError } from './errors.js';
 
 export const CDF_TOTAL = MAX_TOTAL;
@@ -160,7 +160,7 @@ export function gridLawCdf(p: GridLawParams): GridTable {
 }
 
 /** Elias-gamma code of m >= 1 through the range coder (raw bits). */
-function encodeGamma(enc: RangeEncoder, m: number): void {
+function encodeGamma(enc: SymbolSink, m: number): void {
   let bits = 0;
   while (2 ** (bits + 1) <= m) bits++;
   if (bits > 52) throw new DdpmError('BAD_ARGUMENT', 'escape value too large');
@@ -182,7 +182,7 @@ export function gridLawBits(law: ContinuousLaw, k: number, center: number, scale
 }
 
 /** Codes any integer k under a grid table (escape + Elias-gamma outside the window). */
-export function encodeGrid(enc: RangeEncoder, t: GridTable, k: number): void {
+export function encodeGrid(enc: SymbolSink, t: GridTable, k: number): void {
   if (k < t.lo) {
     enc.encode(t.cdf, 0);
     encodeGamma(enc, t.lo - k);
@@ -248,7 +248,7 @@ export class ZipfCoder {
     }
   }
 
-  encode(enc: RangeEncoder, j: number): void {
+  encode(enc: SymbolSink, j: number): void {
     if (!(Number.isInteger(j) && j >= 1 && j <= this.K)) throw new DdpmError('BAD_ARGUMENT', `zipf: index ${j} outside [1, ${this.K}]`);
     let c = 0;
     while (2 ** (c + 1) <= j) c++;

@@ -5,3 +5,4 @@ export * from './deterministic-math.js';
 export * from './philox.js';
 export * from './crc32.js';
 export * from './container.js';
+export * from './symbol-recorder.js';

@@ -20,32 +20,20 @@ const FULL = 2 ** RANGE_BITS;
 const TOP = 2 ** (RANGE_BITS - 8);
 const STATE_BYTES = RANGE_BITS / 8;
 
-function checkInterval(lo: number, freq: number, total: number): void {
+export function checkInterval(lo: number, freq: number, total: number): void {
   if (!(total > 0 && total <= MAX_TOTAL && freq > 0 && lo >= 0 && lo + freq <= total)) {
     throw new DdpmError('BAD_ARGUMENT', `range coder: invalid interval [${lo}, ${lo + freq}) of ${total}`);
   }
 }
 
-export class RangeEncoder {
-  private low = 0; // < 2^49: may carry into bit 48
-  private range = FULL - 1;
-  private cache = 0;
-  private cacheSize = 1; // the first emitted byte is always the (dropped) initial cache 0
-  private out: Uint8Array = new Uint8Array(1024);
-  private len = 0;
-  private first = true;
-
+/**
+ * Where symbols are written: the range encoder itself, or a `SymbolRecorder` that prices a stream
+ * and replays it into an encoder later (the codec decides which channel codes a step, and which
+ * steps share a chunk, before it writes them). Subclasses provide the interval primitive.
+ */
+export abstract class SymbolSink {
   /** Codes the interval [lo, lo+freq) of total (the general primitive). */
-  encodeInterval(lo: number, freq: number, total: number): void {
-    checkInterval(lo, freq, total);
-    const r = Math.floor(this.range / total);
-    this.low += r * lo;
-    this.range = r * freq;
-    while (this.range < TOP) {
-      this.range *= 256;
-      this.shiftLow();
-    }
-  }
+  abstract encodeInterval(lo: number, freq: number, total: number): void;
 
   /** Codes `symbol` under the cumulative table `cdf`. */
   encode(cdf: ArrayLike<number>, symbol: number): void {
@@ -66,6 +54,27 @@ export class RangeEncoder {
       bits -= b;
       const piece = Math.floor(value / 2 ** bits) % 2 ** b;
       this.encodeInterval(piece, 1, 2 ** b);
+    }
+  }
+}
+
+export class RangeEncoder extends SymbolSink {
+  private low = 0; // < 2^49: may carry into bit 48
+  private range = FULL - 1;
+  private cache = 0;
+  private cacheSize = 1; // the first emitted byte is always the (dropped) initial cache 0
+  private out: Uint8Array = new Uint8Array(1024);
+  private len = 0;
+  private first = true;
+
+  encodeInterval(lo: number, freq: number, total: number): void {
+    checkInterval(lo, freq, total);
+    const r = Math.floor(this.range / total);
+    this.low += r * lo;
+    this.range = r * freq;
+    while (this.range < TOP) {
+      this.range *= 256;
+      this.shiftLow();
     }
   }
 

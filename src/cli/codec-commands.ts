@@ -91,19 +91,12 @@ export async function infoCommand(argv: string[]): Promise<void> {
     for (const [j, tl] of info.tiles.entries()) console.log(`  tile ${j} at ${tl.x},${tl.y} ${tl.width}x${tl.height}: coding steps ${tl.steps.join(' ')}`);
   }
   console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; ${info.partialTailBytes} bytes of a cut chunk ignored` : ''}`);
-  // cumulative overhead: bytes after the header vs the summed ideal (KL) of the steps sent
-  console.log('chunk  channel    t→s          bytes  cumulative     bpp   ideal bytes  cum. overhead');
-  let idealSum = 0;
+  console.log('chunk  channel    t→s          bytes  cumulative     bpp');
   info.chunks.forEach((c, i) => {
     const ts = `${info.tiles.length > 1 ? `[${c.tile}] ` : ''}${c.kind === 'x0' ? `${c.t}→x0/${c.binWidth}` : c.kind === 'refine' ? `x0/${c.binWidth}` : `${c.t}→${c.s}`}`;
     const chans = [...new Set(c.steps.map((st) => st.channel))].join('+');
     const label = c.kind === 'refine' ? 'x0' : c.kind === 'x0' ? (c.steps.length ? `${chans}×${c.steps.length}+x0` : 'x0') : c.steps.length > 1 ? `${chans}×${c.steps.length}` : chans;
-    let over = '';
-    if (c.idealBits !== null) {
-      idealSum += c.idealBits / 8;
-      over = `${((100 * (c.cumulativeBytes - info.headerBytes - idealSum)) / Math.max(1, idealSum)).toFixed(0)}%`;
-    }
-    console.log(`${String(i).padStart(5)}  ${label.padEnd(9)}  ${ts.padEnd(11)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}  ${c.idealBits === null ? ''.padStart(12) : (c.idealBits / 8).toFixed(0).padStart(12)}  ${over.padStart(13)}`);
-    if (c.steps.length > 1 || c.kind === 'x0') for (const st of c.steps) console.log(`         ${st.channel.padEnd(9)}  ${`${st.t}→${st.s}`.padEnd(11)} ${String(st.bytes).padStart(6)}  ${''.padStart(10)}  ${''.padStart(6)}  ${st.idealBits === null ? '' : (st.idealBits / 8).toFixed(0).padStart(12)}`);
+    console.log(`${String(i).padStart(5)}  ${label.padEnd(9)}  ${ts.padEnd(11)} ${String(c.bytes).padStart(6)}  ${String(c.cumulativeBytes).padStart(10)}  ${c.bpp.toFixed(3).padStart(6)}`);
+    if (c.steps.length > 1 || c.kind === 'x0') for (const st of c.steps) console.log(`         ${st.channel.padEnd(9)}  ${st.t}→${st.s}`);
   });
 }

@@ -14,7 +14,7 @@ import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder, decodeTileByTile } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
 import { CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, readCodecParams } from './codec-params.js';
-import { unpackSteps, splitX0Payload } from './step-group.js';
+import { openSteps, splitX0Payload } from './step-group.js';
 import { DEFAULT_RECON, type ReconOptions } from './reconstruct.js';
 
 export type { RawImage, ReconOptions };
@@ -104,12 +104,11 @@ export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, opti
   if (!decoder) throw new DdpmError('TRUNCATED', 'stream ended before the .ddpm header was complete');
 }
 
+/** A diffusion step as a file records it (the steps of a chunk share one range-coded stream). */
 export interface StepInfo {
   channel: 'uq' | 'rec';
   t: number;
   s: number;
-  bytes: number;
-  idealBits: number | null;
 }
 
 export interface FileInfo {
@@ -124,7 +123,7 @@ export interface FileInfo {
   lossless: boolean;
   partialTailBytes: number;
   /** one row per chunk (truncation point); a step chunk lists the diffusion steps it carries */
-  chunks: Array<{ kind: 'steps' | 'x0' | 'refine'; index: number; tile: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; idealBits: number | null; steps: StepInfo[]; /** x0 passes: the width of the bins this pass resolves (1: lossless) */ binWidth: number | null }>;
+  chunks: Array<{ kind: 'steps' | 'x0' | 'refine'; index: number; tile: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; steps: StepInfo[]; /** x0 passes: the width of the bins this pass resolves (1: lossless) */ binWidth: number | null }>;
 }
 
 /** Header fields and a per-chunk table, without a model. */
@@ -138,27 +137,27 @@ export function inspect(bytes: Uint8Array): FileInfo {
   let x0Chunks = 0;
   const chunks = parsed.chunks.map((c, i) => {
     const { tile, payload } = untagTile(c.payload, rects.length, `chunk ${i}`);
-    const { steps, idealBits: ideal } = params.tiles[tile];
+    const { steps } = params.tiles[tile];
     const base = { index: c.index, tile, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
     if (c.kind === CHUNK_X0_REFINE) {
       if (payload[0] === 0) x0Chunks++;
-      return { ...base, kind: 'refine' as const, t: 0, s: 0, idealBits: null, steps: [], binWidth: 2 ** (payload[0] ?? 0) };
+      return { ...base, kind: 'refine' as const, t: 0, s: 0, steps: [], binWidth: 2 ** (payload[0] ?? 0) };
     }
     if (c.kind !== CHUNK_X0 && c.kind !== CHUNK_STEPS) throw new DdpmError('CORRUPT', `chunk ${i}: unknown kind ${c.kind}`);
     const x0 = c.kind === CHUNK_X0 ? splitX0Payload(payload) : null;
-    const coded = x0 ? (x0.steps.length ? unpackSteps(x0.steps) : []) : unpackSteps(payload);
+    const stream = x0 ? x0.steps : payload;
+    const channels = stream.length ? openSteps(stream, steps.length - 1 - k[tile]).channels : [];
     const t0 = steps[k[tile]] ?? -1;
-    const list: StepInfo[] = coded.map((st) => {
-      const row = { channel: st.channel === STEP_UQ ? ('uq' as const) : ('rec' as const), t: steps[k[tile]] ?? -1, s: steps[k[tile] + 1] ?? -1, bytes: st.bytes.length, idealBits: ideal[k[tile]] ?? null };
+    const list: StepInfo[] = channels.map((ch) => {
+      const row = { channel: ch === STEP_UQ ? ('uq' as const) : ('rec' as const), t: steps[k[tile]], s: steps[k[tile] + 1] };
       k[tile]++;
       return row;
     });
     if (x0) {
       if (x0.x0[0] === 0) x0Chunks++;
-      return { ...base, kind: 'x0' as const, t: t0, s: 0, idealBits: null, steps: list, binWidth: 2 ** (x0.x0[0] ?? 0) };
+      return { ...base, kind: 'x0' as const, t: t0, s: 0, steps: list, binWidth: 2 ** (x0.x0[0] ?? 0) };
     }
-    const idealBits = list.every((r) => r.idealBits !== null) ? list.reduce((a, r) => a + (r.idealBits as number), 0) : null;
-    return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, idealBits, steps: list, binWidth: null };
+    return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, steps: list, binWidth: null };
   });
   return {
     model: header.model,

@@ -5,9 +5,10 @@ import { tileGrid, MIN_TILE_SIZE } from './tile-grid.js';
 /**
  * Bumped whenever a decoder of this build would compute different numbers from the same file —
  * the stream layout or the network's arithmetic (3: GroupNorm statistics by global pooling and
- * bias-fused convolutions, which changes ε_θ in the last float bits).
+ * bias-fused convolutions, which changes ε_θ in the last float bits; 4: one range-coded stream per
+ * step chunk, no ideal bits in the header).
  */
-export const CODEC_VERSION = 3;
+export const CODEC_VERSION = 4;
 export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
 export const CHUNK_X0 = 2; // the first pass of the embedded x_0 code (after the diffusion steps)
 export const CHUNK_X0_REFINE = 3; // a further x_0 pass (narrower bins; the last one is lossless)
@@ -16,12 +17,10 @@ export const STEP_UQ = 1; // universal quantisation
 export const STEP_REC = 3; // reverse channel coding
 export const MAX_STEPS = 1000;
 
-/** One tile's stream: its coding timesteps and the encoder's ideal bits per step. */
+/** One tile's stream: its coding timesteps. */
 export interface TileParams {
   /** coding timesteps kept, descending; steps[0] = T (x_T comes from the seed, costs nothing) */
   steps: number[];
-  /** per coded step: the ideal KL(q‖p) bits, as measured by the encoder */
-  idealBits: number[];
 }
 
 export interface CodecParams {
@@ -42,7 +41,7 @@ export type ChannelChoice = (typeof CHANNELS)[number];
 
 /** Positional form in the header (compact: a 64x64 image should not pay for key names). */
 export function packCodecParams(p: CodecParams): unknown[] {
-  return [p.version, CHANNELS.indexOf(p.channel), p.seed, p.snapBits, p.factor, p.tileSize, p.tiles.map((t) => [t.steps, t.idealBits])];
+  return [p.version, CHANNELS.indexOf(p.channel), p.seed, p.snapBits, p.factor, p.tileSize, p.tiles.map((t) => t.steps)];
 }
 
 /**
@@ -65,13 +64,10 @@ export function readCodecParams(raw: unknown, image: { width: number; height: nu
   const nTiles = tileGrid(image.width, image.height, tileSize).length;
   const rawTiles = raw[6] as unknown[];
   if (!Array.isArray(rawTiles) || rawTiles.length !== nTiles) throw bad(`expected ${nTiles} tiles`);
-  const tiles = rawTiles.map((t): TileParams => {
-    if (!Array.isArray(t) || t.length !== 2) throw bad('tile parameters malformed');
-    const [steps, idealBits] = t as [number[], number[]];
+  const tiles = rawTiles.map((steps): TileParams => {
     if (!Array.isArray(steps) || steps.length < 1 || steps.length > MAX_STEPS) throw bad('coding steps missing or too many');
     for (let i = 0; i < steps.length; i++) if (!Number.isInteger(steps[i]) || steps[i] < 1 || (i > 0 && steps[i] >= steps[i - 1])) throw bad('coding steps must be descending positive integers');
-    if (!Array.isArray(idealBits) || idealBits.length > MAX_STEPS || !idealBits.every((b) => typeof b === 'number')) throw bad('ideal bits malformed');
-    return { steps, idealBits };
+    return { steps: steps as number[] };
   });
   return { version: raw[0] as number, channel, seed, snapBits: 16, factor, tileSize, tiles };
 }

@@ -12,7 +12,7 @@ import { x0Start, x0DecodePass, x0Estimate, x0StateCheck, type X0State } from '.
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
 import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
 import { tileGrid, tileSeed, pasteTile, untagTile, type TileRect } from './tile-grid.js';
-import { unpackSteps, splitX0Payload } from './step-group.js';
+import { openSteps, closeSteps, splitX0Payload } from './step-group.js';
 import { recDecode } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
@@ -92,22 +92,22 @@ export class TileDecoder {
   }
 
   private applySteps(payload: Uint8Array, state: number): void {
-    const coded = unpackSteps(payload);
-    if (this.k + coded.length >= this.tile.steps.length) throw new DdpmError('CORRUPT', 'more steps than the header\'s coding schedule');
-    coded.forEach((step, i) => {
+    const stream = openSteps(payload, this.tile.steps.length - 1 - this.k);
+    stream.channels.forEach((channel, i) => {
       const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
       const s = this.tile.steps[this.k + 1];
       const g = stepGeometry(this.den.schedule, this.t, s);
       const muP = modelMean(g, this.x, x0hat);
       if (i === 0 && stateChecksum(muP) !== state) throw desync(this.k);
       this.x =
-        step.channel === STEP_UQ
-          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.seed, this.k, this.layout.n), this.layout.coded, step.bytes)
-          : recDecode(g, muP, this.layout.coded, this.seed, this.k, step.bytes);
+        channel === STEP_UQ
+          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.seed, this.k, this.layout.n), this.layout.coded, stream.dec)
+          : recDecode(g, muP, this.layout.coded, this.seed, this.k, stream.dec);
       this.eps = null;
       this.t = s;
       this.k++;
     });
+    closeSteps(stream);
   }
 
   /** The image at the current point: exact once the lossless chunk is in. */

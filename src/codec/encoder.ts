@@ -19,6 +19,7 @@ import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.j
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
+import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
 import { recEncode, recDraws } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
@@ -68,9 +69,22 @@ export interface EncodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** One coded diffusion step, as the encoder measured it (not stored in the file). */
+export interface StepReport {
+  t: number;
+  s: number;
+  channel: 'uq' | 'rec';
+  /** the step's ideal: KL(q ‖ p) in bits, p with the image's measured error variance */
+  idealBits: number;
+  /** what its symbols cost in the stream */
+  codedBits: number;
+}
+
 export interface TileResult {
   /** diffusion steps kept before the lossless chunk */
   stepsKept: number;
+  /** the steps kept, in order */
+  steps: StepReport[];
   /** every switching point the encoder priced: after k steps (at timestep t), the estimated size of the tile's stream */
   endings: Array<{ k: number; t: number; estimatedBytes: number }>;
 }
@@ -117,24 +131,31 @@ function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64A
 
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
 function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number): { coded: CodedStep; next: Float64Array } {
-  const uq = channel === 'rec' ? null : uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded);
-  const viaUq = uq ? { coded: { channel: STEP_UQ, bytes: uq.payload } as CodedStep, next: uq.next } : null;
+  let viaUq: { coded: CodedStep; next: Float64Array } | null = null;
+  if (channel !== 'rec') {
+    const symbols = new SymbolRecorder();
+    const { next } = uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded, symbols);
+    viaUq = { coded: { channel: STEP_UQ, symbols }, next };
+  }
   if (viaUq && channel === 'uq') return viaUq;
   if (viaUq && channel === 'auto' && recDraws(l.n) > REC_MAX_DRAWS) return viaUq;
-  if (viaUq && channel === 'auto' && (klBits / 8) * REC_SLACK + 8 >= viaUq.coded.bytes.length) return viaUq;
-  const rec = recEncode(g, muP, muQ, l.coded, seed, k);
-  if (viaUq && viaUq.coded.bytes.length <= rec.payload.length) return viaUq;
-  return { coded: { channel: STEP_REC, bytes: rec.payload }, next: rec.next };
+  if (viaUq && channel === 'auto' && klBits * REC_SLACK + 64 >= viaUq.coded.symbols.bits) return viaUq;
+  const symbols = new SymbolRecorder();
+  const rec = recEncode(g, muP, muQ, l.coded, seed, k, symbols);
+  if (viaUq && viaUq.coded.symbols.bits <= symbols.bits) return viaUq;
+  return { coded: { channel: STEP_REC, symbols }, next: rec.next };
 }
+
+type KeptStep = { coded: CodedStep; state: number; klBits: number };
 
 /**
  * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL. A
  * remainder carrying at least half that is a chunk of its own; a shorter one joins the chunk
  * before it, or, when there is none, the lossless chunk (returned as `tail`).
  */
-function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBits: number }>, minChunkBits: number): { chunks: Chunk[]; tail: typeof steps } {
-  const groups: Array<typeof steps[number][]> = [];
-  let open: typeof steps[number][] = [];
+function groupSteps(steps: readonly KeptStep[], minChunkBits: number): { chunks: Chunk[]; tail: readonly KeptStep[] } {
+  const groups: KeptStep[][] = [];
+  let open: KeptStep[] = [];
   let bits = 0;
   for (const s of steps) {
     open.push(s);
@@ -147,7 +168,12 @@ function groupSteps(steps: ReadonlyArray<{ coded: CodedStep; state: number; klBi
   }
   if (open.length && bits >= minChunkBits / 2) groups.push(open);
   else if (open.length && groups.length) groups[groups.length - 1].push(...open);
-  const chunks = groups.map((g, i) => ({ kind: CHUNK_STEPS, index: i, state: g[0].state, payload: packSteps(g.map((s) => s.coded)) }));
+  let first = 0;
+  const chunks = groups.map((g, i) => {
+    const payload = packSteps(g.map((s) => s.coded), steps.length - first);
+    first += g.length;
+    return { kind: CHUNK_STEPS, index: i, state: g[0].state, payload };
+  });
   return { chunks, tail: groups.length ? [] : open };
 }
 
@@ -189,7 +215,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   const samples = img.data;
   let x = initialState(seed, l.n);
   let eps = den.eps(x, l.paddedHeight, l.paddedWidth, candidates[0]);
-  const coded: Array<{ coded: CodedStep; state: number; klBits: number }> = [];
+  const coded: KeptStep[] = [];
   const K = candidates.length;
   // the timesteps actually visited: candidates, less those merged into a longer step
   const steps = [candidates[0]];
@@ -225,7 +251,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     }
     const step = codeStep(o.channel ?? 'auto', next.g, l, next.muP, next.muQ, seed, k, next.klBits);
     coded.push({ coded: step.coded, state: stateChecksum(next.muP), klBits: next.klBits });
-    acc += step.coded.bytes.length + 1;
+    acc += step.coded.symbols.bits / 8 + 0.5;
     c = next.j;
     steps.push(candidates[c]);
     progress(c, K);
@@ -242,7 +268,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   shifts.forEach((shift, p) => {
     if (p === 0) {
       const first = x0EncodePass(samples, x0s, img, shift, e.plan);
-      chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), first) });
+      chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), tail.length, first) });
     } else {
       const state = x0StateCheck(x0s);
       chunks.push({ kind: CHUNK_X0_REFINE, index: chunks.length, state, payload: x0EncodePass(samples, x0s, img, shift) });
@@ -251,8 +277,12 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   progress(K, K);
   return {
     chunks,
-    params: { steps: steps.slice(0, best + 1), idealBits: coded.slice(0, best).map((c) => Math.round(c.klBits)) },
-    result: { stepsKept: best, endings: endings.map(({ k, t, estimatedBytes }) => ({ k, t, estimatedBytes })) },
+    params: { steps: steps.slice(0, best + 1) },
+    result: {
+      stepsKept: best,
+      steps: coded.slice(0, best).map((c, i) => ({ t: steps[i], s: steps[i + 1], channel: c.coded.channel === STEP_REC ? ('rec' as const) : ('uq' as const), idealBits: c.klBits, codedBits: c.coded.symbols.bits })),
+      endings: endings.map(({ k, t, estimatedBytes }) => ({ k, t, estimatedBytes })),
+    },
   };
 }
 

@@ -9,14 +9,15 @@
  * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
  * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
  * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
- * Side information, 2 bytes: e² and the step's KL, each on a logarithmic grid; the chunking (n,
- * k̄, K) follows from the quantised KL by deterministic arithmetic on both sides.
+ * Side information, 16 bits at the head of the step's symbols: e² and the step's KL, each on a
+ * logarithmic grid; the chunking (n, k̄, K) follows from the quantised KL by deterministic
+ * arithmetic on both sides. The symbols go to whatever sink the caller gives (the encoder records
+ * them, then writes the steps of a chunk into one range-coded stream).
  */
-import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
+import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
 import { ZipfCoder } from '../bitstream/cdf.js';
 import { PhiloxStream } from '../bitstream/philox.js';
 import { zigguratNormals } from '../bitstream/ziggurat.js';
-import { DdpmError } from '../bitstream/errors.js';
 import { type StepGeometry } from './step-math.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
 import { detExp, detLog } from '../bitstream/deterministic-math.js';
@@ -24,7 +25,6 @@ import { detExp, detLog } from '../bitstream/deterministic-math.js';
 const VAR_GRID: LogGrid = { perOctave: 8, offset: 200 };
 /** the step's KL in bits: 2^-4 … 2^27.9 in 1/8-octave steps */
 const KL_GRID: LogGrid = { perOctave: 8, offset: 32 };
-const SIDE = 2;
 const TARGET_CHUNK_BITS = 8;
 const MAX_LOG2_K = 16;
 
@@ -77,13 +77,12 @@ function candidates(seed: readonly [number, number], step: number, chunk: number
 }
 
 export interface RecEncoded {
-  payload: Uint8Array;
   next: Float64Array;
   /** KL(q ‖ p) of the step in bits under the coded p (the channel's ideal) */
   klBits: number;
 }
 
-export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number): RecEncoded {
+export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, out: SymbolSink): RecEncoded {
   const idx = codedIndices(coded);
   const D = idx.length;
   let e2 = 0;
@@ -103,7 +102,8 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   const { chunk, nChunks, kbar16, log2K } = recPlan(klq, D);
   const K = 2 ** log2K;
   const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
-  const enc = new RangeEncoder();
+  out.encodeBits(qv, 8);
+  out.encodeBits(klq, 8);
   const next = Float64Array.from(muP);
   const z = new Float64Array(K * chunk);
   const arrivals = new Float64Array(K);
@@ -137,26 +137,21 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
         best = j;
       }
     }
-    zipf.encode(enc, best + 1);
+    zipf.encode(out, best + 1);
     for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[best * n + m];
   }
-  const body = enc.finish();
-  const payload = new Uint8Array(SIDE + body.length);
-  payload[0] = qv;
-  payload[1] = klq;
-  payload.set(body, SIDE);
-  return { payload, next, klBits };
+  return { next, klBits };
 }
 
-export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, payload: Uint8Array): Float64Array {
-  if (payload.length < SIDE) throw new DdpmError('CORRUPT', 'rec chunk too short');
+/** Reads one step's symbols from `dec` (the caller checks the stream's end). */
+export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder): Float64Array {
   const idx = codedIndices(coded);
   const D = idx.length;
-  const side = recPlan(payload[1], D);
-  const sp = Math.sqrt(g.variance + fromIndex(payload[0], VAR_GRID));
+  const qv = dec.decodeBits(8);
+  const side = recPlan(dec.decodeBits(8), D);
+  const sp = Math.sqrt(g.variance + fromIndex(qv, VAR_GRID));
   const K = 2 ** side.log2K;
   const zipf = new ZipfCoder(zipfExponent(side.kbar16 / 16), K);
-  const dec = new RangeDecoder(payload.subarray(SIDE));
   const next = Float64Array.from(muP);
   const z = new Float64Array(side.chunk);
   for (let c = 0; c < side.nChunks; c++) {
@@ -166,6 +161,5 @@ export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array,
     candidates(seed, step, c, n, j, 1, z);
     for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
   }
-  if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'rec chunk ended early (corrupt or desynchronised)');
   return next;
 }

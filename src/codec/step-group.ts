@@ -1,46 +1,68 @@
 /**
  * A CHUNK_STEPS chunk carries one or more consecutive diffusion steps, so a truncation point is
  * only made where the steps since the last one carry enough bits to be worth its framing (the
- * first steps of a small image carry a few bytes each).
+ * first steps of a small image carry a few dozen bytes each). Its payload is one range-coded
+ * stream, so a step costs no length field and no coder flush of its own:
  *
- *   payload = step+,   step = varint(2·len + (channel = STEP_REC ? 1 : 0)) | len bytes
+ *   count − 1        uniform in [0, remaining)   remaining: steps left in the header's schedule
+ *   channel × count  1 bit each (REC or UQ)
+ *   symbols × count  each step's symbols, its side information first (see the channels)
  *
- * The lossless CHUNK_X0 chunk starts with `len varint | steps` (len 0: none): steps at the end of
- * the stream that carry too few bits for a truncation point of their own ride along with it.
+ * Count and channels come first so a file can be inspected without the model. The lossless
+ * CHUNK_X0 chunk starts with `len varint | step stream` (len 0: none): steps at the end of the
+ * stream that carry too few bits for a truncation point of their own ride along with it.
  */
 import { DdpmError } from '../bitstream/errors.js';
+import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
+import type { SymbolRecorder } from '../bitstream/symbol-recorder.js';
 import { concatBytes, readVarint, encodeVarint } from '../bitstream/container.js';
 import { STEP_REC, STEP_UQ, MAX_STEPS } from './codec-params.js';
 
+export type StepChannel = typeof STEP_UQ | typeof STEP_REC;
+
 export interface CodedStep {
-  channel: typeof STEP_UQ | typeof STEP_REC;
-  bytes: Uint8Array;
+  channel: StepChannel;
+  symbols: SymbolRecorder;
 }
 
-export function packSteps(steps: readonly CodedStep[]): Uint8Array {
-  if (!steps.length) throw new DdpmError('BAD_ARGUMENT', 'a step chunk needs at least one step');
-  return concatBytes(steps.flatMap((s) => [encodeVarint(2 * s.bytes.length + (s.channel === STEP_REC ? 1 : 0)), s.bytes]));
+/** The decoder's range decoder may read this many bytes of zeros past a stream's end (trimmed by the encoder). */
+const MAX_OVERRUN = 8;
+
+/** One stream for `steps`, with `remaining` steps left in the schedule before the first of them. */
+export function packSteps(steps: readonly CodedStep[], remaining: number): Uint8Array {
+  if (!steps.length || steps.length > remaining || remaining > MAX_STEPS) throw new DdpmError('BAD_ARGUMENT', `a step chunk holds 1 to ${remaining} steps`);
+  const enc = new RangeEncoder();
+  enc.encodeInterval(steps.length - 1, 1, remaining);
+  for (const s of steps) enc.encodeBits(s.channel === STEP_REC ? 1 : 0, 1);
+  for (const s of steps) s.symbols.replay(enc);
+  return enc.finish();
 }
 
-/** Splits a step chunk (untrusted) into its steps. */
-export function unpackSteps(payload: Uint8Array): CodedStep[] {
-  const out: CodedStep[] = [];
-  let at = 0;
-  while (at < payload.length) {
-    const tag = readVarint(payload, at, 'step chunk');
-    const len = tag ? Math.floor(tag.value / 2) : 0;
-    if (!tag || tag.end + len > payload.length) throw new DdpmError('CORRUPT', 'step chunk: a step runs past the end of its chunk');
-    out.push({ channel: tag.value % 2 ? STEP_REC : STEP_UQ, bytes: payload.subarray(tag.end, tag.end + len) });
-    at = tag.end + len;
-    if (out.length > MAX_STEPS) throw new DdpmError('CORRUPT', 'step chunk: too many steps');
-  }
-  if (!out.length) throw new DdpmError('CORRUPT', 'step chunk: empty');
-  return out;
+export interface StepStream {
+  channels: StepChannel[];
+  /** positioned at the first step's symbols */
+  dec: RangeDecoder;
+}
+
+/** Reads a step stream's count and channels (untrusted); the symbols follow in `dec`. */
+export function openSteps(payload: Uint8Array, remaining: number): StepStream {
+  if (!(remaining >= 1 && remaining <= MAX_STEPS)) throw new DdpmError('CORRUPT', 'step chunk: more steps than the header\'s coding schedule');
+  const dec = new RangeDecoder(payload);
+  const count = dec.peek(remaining) + 1;
+  dec.consume(count - 1, 1, remaining);
+  const channels: StepChannel[] = [];
+  for (let i = 0; i < count; i++) channels.push(dec.decodeBits(1) ? STEP_REC : STEP_UQ);
+  return { channels, dec };
+}
+
+/** After the last step's symbols: a stream that needed bytes it does not have is corrupt. */
+export function closeSteps(s: StepStream): void {
+  if (s.dec.overrun > MAX_OVERRUN) throw new DdpmError('CORRUPT', 'step chunk ended early (corrupt or desynchronised)');
 }
 
 /** The lossless chunk's payload: the trailing steps it carries (maybe none), then the x0 code. */
-export function packX0Payload(steps: readonly CodedStep[], x0: Uint8Array): Uint8Array {
-  const packed = steps.length ? packSteps(steps) : new Uint8Array(0);
+export function packX0Payload(steps: readonly CodedStep[], remaining: number, x0: Uint8Array): Uint8Array {
+  const packed = steps.length ? packSteps(steps, remaining) : new Uint8Array(0);
   return concatBytes([encodeVarint(packed.length), packed, x0]);
 }
 

@@ -8,9 +8,9 @@
  * variance. k is coded under P(k | u) = P(k − ½ − u ≤ y < k + ½ − u) for y from the causal context
  * model of `causal-context.ts` on the decoded offsets k − u: the model's errors are smooth and vary
  * across the image, so neighbours predict both the offset and its spread (8 bytes of side
- * information per step, fitted by the encoder on this image).
+ * information per step, fitted by the encoder on this image, at the head of the step's symbols).
  */
-import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
+import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
 import { gridLawCdf, gridLawBits, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { type StepGeometry, ditherValue } from './step-math.js';
@@ -20,14 +20,14 @@ import { fitContext, scanContext, lawOf, writeContext, readContext, contextBytes
 const CONTEXT_BYTES = contextBytes(1);
 
 export interface UqEncoded {
-  payload: Uint8Array;
   next: Float64Array;
 }
 
 const TAILS = 10;
 
 /** `coded[i]` is 0 for padding dimensions: they take k = 0 without bits on both sides. */
-export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Float64Array, dither: Uint8Array, coded: Uint8Array): UqEncoded {
+/** Writes one step's symbols (context side information first) to `out`. */
+export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Float64Array, dither: Uint8Array, coded: Uint8Array, out: SymbolSink): UqEncoded {
   const n = muP.length;
   const k = new Int32Array(n);
   const r = new Float64Array(n);
@@ -45,30 +45,27 @@ export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Fl
   const stride = n > 40000 ? 4 : n > 8000 ? 2 : 1;
   const p = fitContext(grid, r, coded, null, (i, off, scale, law) => gridLawBits(law, k[i], off, scale, -ditherValue(dither[i])), Math.max(1e-3, Math.sqrt(sumY2 / Math.max(1, count))), stride);
   const { law, k: f } = lawOf(p);
-  const enc = new RangeEncoder();
+  for (const b of writeContext(p)) out.encodeBits(b, 8);
   scanContext(grid, p, coded, null, (i, off, scale) => {
-    encodeGrid(enc, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }), k[i]);
+    encodeGrid(out, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }), k[i]);
   }, (i) => r[i]);
   const next = new Float64Array(n);
   for (let i = 0; i < n; i++) next[i] = muP[i] + (k[i] - ditherValue(dither[i])) * g.delta;
-  const body = enc.finish();
-  const payload = new Uint8Array(CONTEXT_BYTES + body.length);
-  payload.set(writeContext(p), 0);
-  payload.set(body, CONTEXT_BYTES);
-  return { payload, next };
+  return { next };
 }
 
-export function uqDecode(g: StepGeometry, grid: Grid, muP: Float64Array, dither: Uint8Array, coded: Uint8Array, payload: Uint8Array): Float64Array {
-  const p = readContext(payload, 1);
+/** Reads one step's symbols from `dec` (the caller checks the stream's end). */
+export function uqDecode(g: StepGeometry, grid: Grid, muP: Float64Array, dither: Uint8Array, coded: Uint8Array, dec: RangeDecoder): Float64Array {
+  const side = new Uint8Array(CONTEXT_BYTES);
+  for (let i = 0; i < CONTEXT_BYTES; i++) side[i] = dec.decodeBits(8);
+  const p = readContext(side, 1);
   const { law, k: f } = lawOf(p);
-  const dec = new RangeDecoder(payload.subarray(CONTEXT_BYTES));
   const n = muP.length;
   const k = new Int32Array(n);
   scanContext(grid, p, coded, null, (i, off, scale) => {
     k[i] = decodeGrid(dec, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }));
     if (!Number.isSafeInteger(k[i])) throw new DdpmError('CORRUPT', 'step chunk: value out of range');
   }, (i) => k[i] - ditherValue(dither[i]));
-  if (dec.overrun > 8) throw new DdpmError('CORRUPT', 'step chunk ended early (corrupt or desynchronised)');
   const next = new Float64Array(n);
   for (let i = 0; i < n; i++) next[i] = muP[i] + (k[i] - ditherValue(dither[i])) * g.delta;
   return next;
