@@ -1,5 +1,5 @@
 import test from 'ava';
-import { recEncode, recDecode } from '../src/codec/rec-channel.js';
+import { recEncode, recDecode, REC_SIDE_START } from '../src/codec/rec-channel.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { RangeEncoder, RangeDecoder } from '../src/bitstream/range-coder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
@@ -21,11 +21,17 @@ test('rec: decoder reproduces the encoder state exactly; padding dims take μ_p'
   const { muP, muQ } = problem(n, 1, 0.05);
   const coded = Uint8Array.from({ length: n }, (_, i) => (i % 7 === 3 ? 0 : 1));
   const rc = new RangeEncoder();
-  const enc = recEncode(g, muP, muQ, coded, [9, 9], 4, rc);
+  const enc = recEncode(g, muP, muQ, coded, [9, 9], 4, rc, REC_SIDE_START);
+  // a second step, its side information coded as a change from the first's
+  const enc2 = recEncode(g, enc.next, muQ, coded, [9, 9], 5, rc, enc.side);
   rc.encodeBits(0x5a5a, 16); // whatever follows in the chunk's stream
   const rd = new RangeDecoder(rc.finish());
-  const dec = recDecode(g, muP, coded, [9, 9], 4, rd);
-  t.deepEqual(Array.from(dec), Array.from(enc.next));
+  const first = recDecode(g, muP, coded, [9, 9], 4, rd, REC_SIDE_START);
+  t.deepEqual(Array.from(first.next), Array.from(enc.next));
+  t.deepEqual(first.side, enc.side);
+  const second = recDecode(g, first.next, coded, [9, 9], 5, rd, first.side);
+  t.deepEqual(Array.from(second.next), Array.from(enc2.next));
+  const dec = first.next;
   t.is(rd.decodeBits(16), 0x5a5a, 'the decoder stops exactly at the end of the step');
   for (let i = 0; i < n; i++) if (!coded[i]) t.is(dec[i], muP[i]);
 });
@@ -37,8 +43,8 @@ test('rec: costs close to the KL and sends samples with the posterior statistics
   const { muP, muQ } = problem(n, 2, 0.08);
   const coded = new Uint8Array(n).fill(1);
   const symbols = new SymbolRecorder();
-  const enc = recEncode(g, muP, muQ, coded, [1, 2], 7, symbols);
-  const bits = symbols.bits - 16; // less the side information
+  const enc = recEncode(g, muP, muQ, coded, [1, 2], 7, symbols, REC_SIDE_START);
+  const bits = symbols.bits; // side information included
   const rc = new RangeEncoder();
   symbols.replay(rc);
   t.true(Math.abs(rc.finish().length * 8 - symbols.bits) < 16, 'the recorder prices what the range coder spends');

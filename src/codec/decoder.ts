@@ -13,7 +13,7 @@ import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } fro
 import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
 import { tileGrid, tileSeed, pasteTile, untagTile, type TileRect } from './tile-grid.js';
 import { openSteps, closeSteps, splitX0Payload } from './step-group.js';
-import { recDecode } from './rec-channel.js';
+import { recDecode, REC_SIDE_START, type RecSide } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
 import type { RawImage } from './image-io.js';
@@ -38,6 +38,8 @@ export class TileDecoder {
   private eps: Float64Array | null = null;
   private k = 0;
   private t: number;
+  /** the last REC step's side information (the next one is coded as a change from it) */
+  private recPrev: RecSide = REC_SIDE_START;
   private final: RawImage | null = null;
   /** the embedded x_0 code's state once its first pass is in */
   private x0: X0State | null = null;
@@ -99,10 +101,12 @@ export class TileDecoder {
       const g = stepGeometry(this.den.schedule, this.t, s);
       const muP = modelMean(g, this.x, x0hat);
       if (i === 0 && stateChecksum(muP) !== state) throw desync(this.k);
-      this.x =
-        channel === STEP_UQ
-          ? uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.seed, this.k, this.layout.n), this.layout.coded, stream.dec)
-          : recDecode(g, muP, this.layout.coded, this.seed, this.k, stream.dec);
+      if (channel === STEP_UQ) this.x = uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.seed, this.k, this.layout.n), this.layout.coded, stream.dec);
+      else {
+        const rec = recDecode(g, muP, this.layout.coded, this.seed, this.k, stream.dec, this.recPrev);
+        this.x = rec.next;
+        this.recPrev = rec.side;
+      }
       this.eps = null;
       this.t = s;
       this.k++;

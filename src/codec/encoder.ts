@@ -20,7 +20,7 @@ import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
-import { recEncode, recDraws } from './rec-channel.js';
+import { recEncode, recDraws, REC_SIDE_START, type RecSide } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
 import type { RawImage } from './image-io.js';
@@ -130,7 +130,7 @@ function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64A
 }
 
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
-function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number): { coded: CodedStep; next: Float64Array } {
+function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number, recPrev: RecSide): { coded: CodedStep; next: Float64Array; recSide?: RecSide } {
   let viaUq: { coded: CodedStep; next: Float64Array } | null = null;
   if (channel !== 'rec') {
     const symbols = new SymbolRecorder();
@@ -141,9 +141,9 @@ function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float
   if (viaUq && channel === 'auto' && recDraws(l.n) > REC_MAX_DRAWS) return viaUq;
   if (viaUq && channel === 'auto' && klBits * REC_SLACK + 64 >= viaUq.coded.symbols.bits) return viaUq;
   const symbols = new SymbolRecorder();
-  const rec = recEncode(g, muP, muQ, l.coded, seed, k, symbols);
+  const rec = recEncode(g, muP, muQ, l.coded, seed, k, symbols, recPrev);
   if (viaUq && viaUq.coded.symbols.bits <= symbols.bits) return viaUq;
-  return { coded: { channel: STEP_REC, symbols }, next: rec.next };
+  return { coded: { channel: STEP_REC, symbols }, next: rec.next, recSide: rec.side };
 }
 
 type KeptStep = { coded: CodedStep; state: number; klBits: number };
@@ -216,6 +216,8 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   let x = initialState(seed, l.n);
   let eps = den.eps(x, l.paddedHeight, l.paddedWidth, candidates[0]);
   const coded: KeptStep[] = [];
+  // the last REC step's side information: the next one is coded as a change from it
+  let recPrev = REC_SIDE_START;
   const K = candidates.length;
   // the timesteps actually visited: candidates, less those merged into a longer step
   const steps = [candidates[0]];
@@ -249,7 +251,8 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
       if (further.klBits > minStepBits) break;
       next = further;
     }
-    const step = codeStep(o.channel ?? 'auto', next.g, l, next.muP, next.muQ, seed, k, next.klBits);
+    const step = codeStep(o.channel ?? 'auto', next.g, l, next.muP, next.muQ, seed, k, next.klBits, recPrev);
+    recPrev = step.recSide ?? recPrev;
     coded.push({ coded: step.coded, state: stateChecksum(next.muP), klBits: next.klBits });
     acc += step.coded.symbols.bits / 8 + 0.5;
     c = next.j;

@@ -9,13 +9,15 @@
  * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
  * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
  * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
- * Side information, 16 bits at the head of the step's symbols: e² and the step's KL, each on a
- * logarithmic grid; the chunking (n, k̄, K) follows from the quantised KL by deterministic
- * arithmetic on both sides. The symbols go to whatever sink the caller gives (the encoder records
+ * Side information at the head of the step's symbols: e² and the step's KL, each on a logarithmic
+ * grid, coded as changes from the tile's previous REC step (KL grows and e² drifts slowly along the
+ * schedule: ~9 bits instead of 16); the chunking (n, k̄, K) follows from the quantised KL by
+ * deterministic arithmetic on both sides. The symbols go to whatever sink the caller gives (the encoder records
  * them, then writes the steps of a chunk into one range-coded stream).
  */
 import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
-import { ZipfCoder } from '../bitstream/cdf.js';
+import { ZipfCoder, gridLawCdf, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
+import { DdpmError } from '../bitstream/errors.js';
 import { PhiloxStream } from '../bitstream/philox.js';
 import { zigguratNormals } from '../bitstream/ziggurat.js';
 import { type StepGeometry } from './step-math.js';
@@ -33,6 +35,29 @@ export function recDraws(D: number): number {
   return D * 2 ** (TARGET_CHUNK_BITS + 2);
 }
 const REC_STREAM = 0x52454331;
+
+/** The side information of a REC step: grid indices of e² and of the KL. */
+export interface RecSide {
+  qv: number;
+  klq: number;
+}
+/** what the first REC step of a tile is predicted from (typical of the first step of a schedule) */
+export const REC_SIDE_START: RecSide = { qv: 150, klq: 88 };
+/** laws of the changes from the previous step (grid units; fitted by eye to the dev-eval photos) */
+const QV_DELTA = gridLawCdf({ law: 'logistic', center: 0, scale: 3 });
+const KLQ_DELTA = gridLawCdf({ law: 'logistic', center: 7, scale: 2.5 });
+
+function encodeSide(out: SymbolSink, side: RecSide, prev: RecSide): void {
+  encodeGrid(out, QV_DELTA, side.qv - prev.qv);
+  encodeGrid(out, KLQ_DELTA, side.klq - prev.klq);
+}
+
+function decodeSide(dec: RangeDecoder, prev: RecSide): RecSide {
+  const qv = prev.qv + decodeGrid(dec, QV_DELTA);
+  const klq = prev.klq + decodeGrid(dec, KLQ_DELTA);
+  if (!(qv >= 0 && qv <= 255 && klq >= 0 && klq <= 255)) throw new DdpmError('CORRUPT', 'rec step: side information out of range');
+  return { qv, klq };
+}
 
 /** e^-1 · ln(e + 1), the constant of Li & El Gamal's bound on the PFR index length */
 const ZIPF_C = detExp(-1) * detLog(Math.E + 1);
@@ -78,11 +103,13 @@ function candidates(seed: readonly [number, number], step: number, chunk: number
 
 export interface RecEncoded {
   next: Float64Array;
+  /** this step's side information (the next REC step's prediction) */
+  side: RecSide;
   /** KL(q ‖ p) of the step in bits under the coded p (the channel's ideal) */
   klBits: number;
 }
 
-export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, out: SymbolSink): RecEncoded {
+export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, out: SymbolSink, prev: RecSide): RecEncoded {
   const idx = codedIndices(coded);
   const D = idx.length;
   let e2 = 0;
@@ -102,8 +129,7 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   const { chunk, nChunks, kbar16, log2K } = recPlan(klq, D);
   const K = 2 ** log2K;
   const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
-  out.encodeBits(qv, 8);
-  out.encodeBits(klq, 8);
+  encodeSide(out, { qv, klq }, prev);
   const next = Float64Array.from(muP);
   const z = new Float64Array(K * chunk);
   const arrivals = new Float64Array(K);
@@ -140,16 +166,16 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
     zipf.encode(out, best + 1);
     for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[best * n + m];
   }
-  return { next, klBits };
+  return { next, klBits, side: { qv, klq } };
 }
 
 /** Reads one step's symbols from `dec` (the caller checks the stream's end). */
-export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder): Float64Array {
+export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide): { next: Float64Array; side: RecSide } {
   const idx = codedIndices(coded);
   const D = idx.length;
-  const qv = dec.decodeBits(8);
-  const side = recPlan(dec.decodeBits(8), D);
-  const sp = Math.sqrt(g.variance + fromIndex(qv, VAR_GRID));
+  const sent = decodeSide(dec, prev);
+  const side = recPlan(sent.klq, D);
+  const sp = Math.sqrt(g.variance + fromIndex(sent.qv, VAR_GRID));
   const K = 2 ** side.log2K;
   const zipf = new ZipfCoder(zipfExponent(side.kbar16 / 16), K);
   const next = Float64Array.from(muP);
@@ -161,5 +187,5 @@ export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array,
     candidates(seed, step, c, n, j, 1, z);
     for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
   }
-  return next;
+  return { next, side: sent };
 }
