@@ -1,5 +1,6 @@
 import test from 'ava';
 import { recEncode, recDecode, REC_SIDE_START } from '../src/codec/rec-channel.js';
+import { configureRecParallelism } from '../src/codec/rec-parallel.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { RangeEncoder, RangeDecoder } from '../src/bitstream/range-coder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
@@ -62,4 +63,27 @@ test('rec: costs close to the KL and sends samples with the posterior statistics
   v = v / n - m * m;
   t.true(Math.abs(m) < 0.1 * Math.sqrt(vq), `mean ${m}`);
   t.true(Math.abs(v / vq - 1) < 0.2, `variance ratio ${v / vq}`);
+});
+
+test('rec: the candidate search split across worker threads gives the same stream', (t) => {
+  const n = 4000;
+  const g = geom(0.01);
+  const { muP, muQ } = problem(n, 3, 0.06);
+  const coded = new Uint8Array(n).fill(1);
+  const run = () => {
+    const rc = new RangeEncoder();
+    const r = recEncode(g, muP, muQ, coded, [5, 6], 2, rc, REC_SIDE_START);
+    return { bytes: Array.from(rc.finish()), next: Array.from(r.next) };
+  };
+  const saved = configureRecParallelism({ threads: 1 });
+  try {
+    const one = run();
+    configureRecParallelism({ threads: 3, minDraws: 0 });
+    const three = run();
+    t.deepEqual(three.bytes, one.bytes);
+    t.deepEqual(three.next, one.next);
+    t.true(one.bytes.length > 100);
+  } finally {
+    configureRecParallelism(saved);
+  }
 });

@@ -9,7 +9,8 @@ export type DdpmErrorCode =
   | 'MODEL_MISMATCH'
   | 'DESYNC'
   | 'BAD_INPUT'
-  | 'BAD_ARGUMENT';
+  | 'BAD_ARGUMENT'
+  | 'INTERNAL';
 
 export class DdpmError extends Error {
   readonly code: DdpmErrorCode;

@@ -18,8 +18,8 @@
 import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
 import { ZipfCoder, gridLawCdf, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
-import { PhiloxStream } from '../bitstream/philox.js';
-import { zigguratNormals } from '../bitstream/ziggurat.js';
+import { recCandidates } from './rec-search.js';
+import { searchAllChunks } from './rec-parallel.js';
 import { type StepGeometry } from './step-math.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
 import { detExp, detLog } from '../bitstream/deterministic-math.js';
@@ -34,7 +34,6 @@ const MAX_LOG2_K = 16;
 export function recDraws(D: number): number {
   return D * 2 ** (TARGET_CHUNK_BITS + 2);
 }
-const REC_STREAM = 0x52454331;
 
 /** The side information of a REC step: grid indices of e² and of the KL. */
 export interface RecSide {
@@ -93,14 +92,6 @@ function recPlan(klq: number, D: number): RecPlan {
   return { chunk, nChunks, kbar16, log2K };
 }
 
-/**
- * Candidates j0 … j0+count−1 of a chunk of n dims: candidate j is normals j·n … j·n+n−1 of the
- * chunk's ziggurat stream, so any single candidate can be drawn on its own.
- */
-function candidates(seed: readonly [number, number], step: number, chunk: number, n: number, j0: number, count: number, out: Float64Array): void {
-  zigguratNormals(seed, [REC_STREAM, step, chunk], out.subarray(0, n * count), j0 * n);
-}
-
 export interface RecEncoded {
   next: Float64Array;
   /** this step's side information (the next REC step's prediction) */
@@ -130,41 +121,18 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   const K = 2 ** log2K;
   const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
   encodeSide(out, { qv, klq }, prev);
-  const next = Float64Array.from(muP);
-  const z = new Float64Array(K * chunk);
-  const arrivals = new Float64Array(K);
   // log w(ξ) = log q(μ_p + σ_p ξ) − log p(μ_p + σ_p ξ) = c2 Σ ξ² + Σ b_m ξ_m + const, with
   // c2 = ½ − σ_p²/(2σ_q²) and b_m = σ_p (μ_q − μ_p)_m / σ_q²; the constant does not move the argmin
-  const c2 = 0.5 - vp / (2 * vq);
-  const bm = new Float64Array(chunk);
+  const b = Float64Array.from(idx, (i) => (sp * (muQ[i] - muP[i])) / vq);
+  const best = searchAllChunks({ seed: [seed[0], seed[1]], step, chunk, D, K, c2: 0.5 - vp / (2 * vq), b }, nChunks);
+  const next = Float64Array.from(muP);
+  const z = new Float64Array(chunk);
   for (let c = 0; c < nChunks; c++) {
     const lo = c * chunk;
     const n = Math.min(chunk, D - lo);
-    candidates(seed, step, c, n, 0, K, z);
-    for (let m = 0; m < n; m++) bm[m] = (sp * (muQ[idx[lo + m]] - muP[idx[lo + m]])) / vq;
-    // encoder-private arrival times (deterministic, so encoding is reproducible)
-    new PhiloxStream(seed, [REC_STREAM + 1, step, c]).uniforms(arrivals);
-    let T = 0;
-    let best = 0;
-    let bestScore = Infinity;
-    for (let j = 0; j < K; j++) {
-      T += -Math.log(arrivals[j]);
-      let sq = 0;
-      let lin = 0;
-      for (let m = 0, at = j * n; m < n; m++, at++) {
-        const xi = z[at];
-        sq += xi * xi;
-        lin += bm[m] * xi;
-      }
-      const logw = c2 * sq + lin;
-      const score = Math.log(T) - logw;
-      if (score < bestScore) {
-        bestScore = score;
-        best = j;
-      }
-    }
-    zipf.encode(out, best + 1);
-    for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[best * n + m];
+    zipf.encode(out, best[c] + 1);
+    recCandidates(seed, step, c, n, best[c], 1, z);
+    for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
   }
   return { next, klBits, side: { qv, klq } };
 }
@@ -184,7 +152,7 @@ export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array,
     const lo = c * side.chunk;
     const n = Math.min(side.chunk, D - lo);
     const j = zipf.decode(dec) - 1;
-    candidates(seed, step, c, n, j, 1, z);
+    recCandidates(seed, step, c, n, j, 1, z);
     for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
   }
   return { next, side: sent };
