@@ -15,9 +15,11 @@ writeFileSync(model, serializeModel(tinyModel(1)));
 
 test('encode → info → truncate → decode, with exit codes and no silent overwrite', (t) => {
   const out = join(dir, 'a.ddpm');
-  let r = run('encode', 'fixtures/chelsea-32.png', '-o', out, '--model', model, '--steps', '5');
+  let r = run('encode', 'fixtures/chelsea-32.png', '-o', out, '--model', model, '--steps', '5', '--report');
   t.is(r.status, 0, r.stderr);
   t.true(existsSync(out));
+  t.regex(r.stdout, /ideal bytes +coded bytes +overhead/);
+  t.regex(r.stdout, /then the lossless x0 code from t = \d+/);
   r = run('encode', 'fixtures/chelsea-32.png', '-o', out, '--model', model);
   t.is(r.status, 2);
   t.regex(r.stderr, /exists \(use --force/);

@@ -1,6 +1,7 @@
 /** `ddpm encode | decode | truncate | info`. */
 import { parseArgs } from 'node:util';
-import { encode, decode, truncate, inspect, loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
+import { decode, truncate, inspect, loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
+import { encodeImage, type TileResult } from '../codec/encoder.js';
 import { readImage, writeImage } from '../codec/image-io.js';
 import { RECON_MODES, DEFAULT_RECON, type ReconMode } from '../codec/reconstruct.js';
 import { CHANNELS, type ChannelChoice } from '../codec/codec-params.js';
@@ -8,7 +9,7 @@ import { DdpmError } from '../bitstream/errors.js';
 import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
 export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--min-step-bits 256] [--channel auto|uq|rec]
-        [--seed N] [--x0-passes 5,3,1,0] [--lossless-slack 0.05] [--tile-size 512] [--force]
+        [--seed N] [--x0-passes 5,3,1,0] [--lossless-slack 0.05] [--tile-size 512] [--report] [--force]
   ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon flow|mean|sample] [--model FILE] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
   ddpm info <in.ddpm> [--json]
@@ -22,7 +23,7 @@ const common = {
 } as const;
 
 export async function encodeCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' }, channel: { type: 'string', default: 'auto' }, 'x0-passes': { type: 'string' }, 'min-step-bits': { type: 'string' }, 'lossless-slack': { type: 'string' }, 'tile-size': { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...common, steps: { type: 'string' }, seed: { type: 'string' }, channel: { type: 'string', default: 'auto' }, 'x0-passes': { type: 'string' }, 'min-step-bits': { type: 'string' }, 'lossless-slack': { type: 'string' }, 'tile-size': { type: 'string' }, report: { type: 'boolean', default: false } } });
   if (!(CHANNELS as readonly string[]).includes(values.channel)) throw new DdpmError('BAD_ARGUMENT', `--channel must be one of ${CHANNELS.join(', ')}`);
   const out = checkOutput(values.out, values.force);
   const img = await readImage(readInput(positionals[0]));
@@ -30,8 +31,7 @@ export async function encodeCommand(argv: string[]): Promise<void> {
   const seed = num('seed', values.seed, 0, 2 ** 32 - 1, true);
   const passes = values['x0-passes'];
   const x0Shifts = passes === undefined ? undefined : passes.split(',').map((v) => num('x0-passes', v, 0, 7, true) as number);
-  const bytes = await encode(img, {
-    model: den,
+  const { bytes, tiles } = encodeImage(img, den, {
     steps: num('steps', values.steps, 1, 1000, true),
     minStepBits: num('min-step-bits', values['min-step-bits'], 0, 2 ** 40),
     channel: values.channel as ChannelChoice,
@@ -42,7 +42,25 @@ export async function encodeCommand(argv: string[]): Promise<void> {
     onProgress: progress('encode: step'),
   });
   writeOutput(out, bytes, values.force);
+  if (values.report) printReport(tiles);
   console.error(`${out}: ${bytes.length} bytes, ${((bytes.length * 8) / (img.width * img.height)).toFixed(3)} bpp (${img.width}x${img.height}, ${img.channels === 1 ? 'grey' : 'RGB'})`);
+}
+
+/** The encoder's per-step accounting: each step's ideal (KL) against what its symbols cost. */
+function printReport(tiles: TileResult[]): void {
+  tiles.forEach((tl, j) => {
+    if (tiles.length > 1) console.log(`tile ${j}`);
+    console.log('step        channel  ideal bytes  coded bytes  overhead');
+    let ideal = 0;
+    let coded = 0;
+    for (const st of tl.steps) {
+      ideal += st.idealBits / 8;
+      coded += st.codedBits / 8;
+      console.log(`${`${st.t}→${st.s}`.padEnd(11)} ${st.channel.padEnd(8)} ${(st.idealBits / 8).toFixed(1).padStart(11)}  ${(st.codedBits / 8).toFixed(1).padStart(11)}  ${(((st.codedBits - st.idealBits) / Math.max(1, st.idealBits)) * 100).toFixed(1).padStart(7)}%`);
+    }
+    if (tl.steps.length) console.log(`${'all steps'.padEnd(20)} ${ideal.toFixed(1).padStart(11)}  ${coded.toFixed(1).padStart(11)}  ${(((coded - ideal) / Math.max(1, ideal)) * 100).toFixed(1).padStart(7)}%`);
+    console.log(`then the lossless x0 code from t = ${tl.endings[tl.stepsKept]?.t ?? '?'}`);
+  });
 }
 
 export async function decodeCommand(argv: string[]): Promise<void> {
