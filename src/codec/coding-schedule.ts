@@ -6,7 +6,7 @@
 import { NoiseSchedule } from '../model/schedule.js';
 import { DdpmError } from '../bitstream/errors.js';
 
-export const DEFAULT_STEPS = 16;
+export const DEFAULT_STEPS = 24;
 
 export function logSnrSchedule(sch: NoiseSchedule, K: number, tMin = 1): number[] {
   if (!(Number.isInteger(K) && K >= 1 && K <= Math.min(sch.T, 1000))) throw new DdpmError('BAD_ARGUMENT', `number of coding steps must be in [1, ${Math.min(sch.T, 1000)}]`);
