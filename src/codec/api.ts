@@ -13,7 +13,7 @@ import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder, decodeTileByTile } from './decoder.js';
 import { readImage, type RawImage } from './image-io.js';
-import { CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, readCodecParams } from './codec-params.js';
+import { CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, readCodecParams, stepChannelName } from './codec-params.js';
 import { openSteps, splitX0Payload } from './step-group.js';
 import { DEFAULT_RECON, type ReconOptions } from './reconstruct.js';
 
@@ -149,7 +149,7 @@ export function inspect(bytes: Uint8Array): FileInfo {
     const channels = stream.length ? openSteps(stream, steps.length - 1 - k[tile]).channels : [];
     const t0 = steps[k[tile]] ?? -1;
     const list: StepInfo[] = channels.map((ch) => {
-      const row = { channel: ch === STEP_UQ ? ('uq' as const) : ('rec' as const), t: steps[k[tile]], s: steps[k[tile] + 1] };
+      const row = { channel: stepChannelName(ch), t: steps[k[tile]], s: steps[k[tile] + 1] };
       k[tile]++;
       return row;
     });

@@ -17,6 +17,11 @@ export const STEP_UQ = 1; // universal quantisation
 export const STEP_REC = 3; // reverse channel coding
 export const MAX_STEPS = 1000;
 
+/** A step channel's name in reports and file listings. */
+export function stepChannelName(channel: number): 'uq' | 'rec' {
+  return channel === STEP_REC ? 'rec' : 'uq';
+}
+
 /** One tile's stream: its coding timesteps. */
 export interface TileParams {
   /** coding timesteps kept, descending; steps[0] = T (x_T comes from the seed, costs nothing) */

@@ -17,7 +17,7 @@ import { uqEncode } from './uq-channel.js';
 import { x0Plan, x0Start, x0EncodePass, x0StateCheck, DEFAULT_X0_SHIFTS, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
-import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams } from './codec-params.js';
+import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams, stepChannelName } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
 import { recEncode, recDraws, REC_SIDE_START, type RecSide } from './rec-channel.js';
@@ -283,7 +283,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     params: { steps: steps.slice(0, best + 1) },
     result: {
       stepsKept: best,
-      steps: coded.slice(0, best).map((c, i) => ({ t: steps[i], s: steps[i + 1], channel: c.coded.channel === STEP_REC ? ('rec' as const) : ('uq' as const), idealBits: c.klBits, codedBits: c.coded.symbols.bits })),
+      steps: coded.slice(0, best).map((c, i) => ({ t: steps[i], s: steps[i + 1], channel: stepChannelName(c.coded.channel), idealBits: c.klBits, codedBits: c.coded.symbols.bits })),
       endings: endings.map(({ k, t, estimatedBytes }) => ({ k, t, estimatedBytes })),
     },
   };

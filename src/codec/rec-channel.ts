@@ -92,6 +92,22 @@ function recPlan(klq: number, D: number): RecPlan {
   return { chunk, nChunks, kbar16, log2K };
 }
 
+/**
+ * x_s on both sides: μ_p everywhere, and on the coded dims (order `idx`) of chunk c the chosen
+ * candidate best[c], μ_p + σ_p ξ.
+ */
+function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, chunk: number, best: Int32Array): Float64Array {
+  const next = Float64Array.from(muP);
+  const z = new Float64Array(chunk);
+  for (let c = 0; c < best.length; c++) {
+    const lo = c * chunk;
+    const n = Math.min(chunk, idx.length - lo);
+    recCandidates(seed, step, c, n, best[c], 1, z);
+    for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
+  }
+  return next;
+}
+
 export interface RecEncoded {
   next: Float64Array;
   /** this step's side information (the next REC step's prediction) */
@@ -125,16 +141,8 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   // c2 = ½ − σ_p²/(2σ_q²) and b_m = σ_p (μ_q − μ_p)_m / σ_q²; the constant does not move the argmin
   const b = Float64Array.from(idx, (i) => (sp * (muQ[i] - muP[i])) / vq);
   const best = searchAllChunks({ seed: [seed[0], seed[1]], step, chunk, D, K, c2: 0.5 - vp / (2 * vq), b }, nChunks);
-  const next = Float64Array.from(muP);
-  const z = new Float64Array(chunk);
-  for (let c = 0; c < nChunks; c++) {
-    const lo = c * chunk;
-    const n = Math.min(chunk, D - lo);
-    zipf.encode(out, best[c] + 1);
-    recCandidates(seed, step, c, n, best[c], 1, z);
-    for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
-  }
-  return { next, klBits, side: { qv, klq } };
+  for (let c = 0; c < nChunks; c++) zipf.encode(out, best[c] + 1);
+  return { next: chosenState(muP, idx, sp, seed, step, chunk, best), klBits, side: { qv, klq } };
 }
 
 /** Reads one step's symbols from `dec` (the caller checks the stream's end). */
@@ -146,14 +154,7 @@ export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array,
   const sp = Math.sqrt(g.variance + fromIndex(sent.qv, VAR_GRID));
   const K = 2 ** side.log2K;
   const zipf = new ZipfCoder(zipfExponent(side.kbar16 / 16), K);
-  const next = Float64Array.from(muP);
-  const z = new Float64Array(side.chunk);
-  for (let c = 0; c < side.nChunks; c++) {
-    const lo = c * side.chunk;
-    const n = Math.min(side.chunk, D - lo);
-    const j = zipf.decode(dec) - 1;
-    recCandidates(seed, step, c, n, j, 1, z);
-    for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
-  }
-  return { next, side: sent };
+  const best = new Int32Array(side.nChunks);
+  for (let c = 0; c < side.nChunks; c++) best[c] = zipf.decode(dec) - 1;
+  return { next: chosenState(muP, idx, sp, seed, step, side.chunk, best), side: sent };
 }
