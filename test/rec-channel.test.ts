@@ -1,6 +1,7 @@
 import test from 'ava';
 import { recEncode, recDecode, REC_SIDE_START } from '../src/codec/rec-channel.js';
 import { configureRecParallelism } from '../src/codec/rec-parallel.js';
+import { chunkStart } from '../src/codec/rec-search.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { RangeEncoder, RangeDecoder } from '../src/bitstream/range-coder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
@@ -85,5 +86,14 @@ test('rec: the candidate search split across worker threads gives the same strea
     t.true(one.bytes.length > 100);
   } finally {
     configureRecParallelism(saved);
+  }
+});
+
+test('rec: a step\'s chunks are balanced — sizes differ by at most one dim and cover every coded dim', (t) => {
+  for (const [D, n] of [[12288, 9], [12288, 10], [7, 7], [1000, 1], [196608, 1234]]) {
+    const sizes = Array.from({ length: n }, (_, c) => chunkStart(D, n, c + 1) - chunkStart(D, n, c));
+    t.is(chunkStart(D, n, 0), 0);
+    t.is(sizes.reduce((a, b) => a + b, 0), D);
+    t.true(Math.max(...sizes) - Math.min(...sizes) <= 1, `${D}/${n}: ${Math.min(...sizes)}..${Math.max(...sizes)}`);
   }
 });

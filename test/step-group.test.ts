@@ -31,6 +31,18 @@ test('a step chunk is one stream: count and channels, then each step\'s symbols 
   for (let b = 0; b < 256; b++) t.true(openSteps(new Uint8Array([b, 0xff, 0x13]), 3).channels.length <= 3);
 });
 
+test('steps that keep their channel cost a small fraction of a bit each; every switch decodes', (t) => {
+  const same = Array.from({ length: 40 }, () => step(STEP_REC, []));
+  // log2(40) bits of count, 1 for the first channel, log2(16/15) ≈ 0.093 for each repeat
+  t.true(packSteps(same, 40).length <= 2, `${packSteps(same, 40).length} bytes`);
+  const pattern = [STEP_UQ, STEP_UQ, STEP_REC, STEP_UQ, STEP_REC, STEP_REC, STEP_REC, STEP_UQ] as const;
+  const mixed = pattern.map((c, i) => step(c, [i]));
+  const s = openSteps(packSteps(mixed, 9), 9);
+  t.deepEqual(s.channels, [...pattern]);
+  t.deepEqual(pattern.map(() => s.dec.decodeBits(8)), pattern.map((_, i) => i));
+  closeSteps(s);
+});
+
 test('the lossless chunk carries trailing steps ahead of the x0 code', (t) => {
   const x0 = new Uint8Array([9, 8, 7]);
   const none = splitX0Payload(packX0Payload([], 0, x0));

@@ -3,22 +3,22 @@
  * q(x_s | x_t, x_0) = N(μ_q, σ̃²) for about KL(q ‖ p) bits, with p = N(μ_p, σ_p²) the model's
  * Gaussian (σ_p² = σ̃² + e², e² the error variance of μ_p measured on this image and sent as one byte).
  *
- * The coded dimensions (raster order) are split into chunks of n dims, sized so a chunk carries about
- * k̄ ≈ 8 bits of KL. For each chunk both sides draw K candidates z_j = μ_p + σ_p ξ_j with ξ_j from the
+ * The coded dimensions (raster order) are split into balanced chunks, as many as make a chunk carry
+ * about k̄ ≈ 8 bits of KL. For each chunk both sides draw K candidates z_j = μ_p + σ_p ξ_j with ξ_j from the
  * shared ziggurat-normal stream (seed, step, chunk, j); the encoder picks j* by the Poisson functional
  * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
  * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
  * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
- * Side information at the head of the step's symbols: e² and the step's KL, each on a logarithmic
- * grid, coded as changes from the tile's previous REC step (KL grows and e² drifts slowly along the
- * schedule: ~9 bits instead of 16); the chunking (n, k̄, K) follows from the quantised KL by
- * deterministic arithmetic on both sides. The symbols go to whatever sink the caller gives (the encoder records
+ * Side information at the head of the step's symbols: e² on a logarithmic grid, coded as the change
+ * from the tile's previous REC step (e² drifts slowly along the schedule: ~4 bits instead of 8); the
+ * step's KL and the chunking (count, k̄, K) follow from it by deterministic arithmetic on both
+ * sides (see recPlan). The symbols go to whatever sink the caller gives (the encoder records
  * them, then writes the steps of a chunk into one range-coded stream).
  */
 import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
 import { ZipfCoder, gridLawCdf, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
-import { recCandidates } from './rec-search.js';
+import { recCandidates, chunkStart } from './rec-search.js';
 import { searchAllChunks } from './rec-parallel.js';
 import { type StepGeometry } from './step-math.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
@@ -35,27 +35,23 @@ export function recDraws(D: number): number {
   return D * 2 ** (TARGET_CHUNK_BITS + 2);
 }
 
-/** The side information of a REC step: grid indices of e² and of the KL. */
+/** The side information of a REC step: the grid index of e². */
 export interface RecSide {
   qv: number;
-  klq: number;
 }
 /** what the first REC step of a tile is predicted from (typical of the first step of a schedule) */
-export const REC_SIDE_START: RecSide = { qv: 150, klq: 88 };
-/** laws of the changes from the previous step (grid units; fitted by eye to the dev-eval photos) */
+export const REC_SIDE_START: RecSide = { qv: 150 };
+/** law of the change from the previous step (grid units; fitted by eye to the dev-eval photos) */
 const QV_DELTA = gridLawCdf({ law: 'logistic', center: 0, scale: 3 });
-const KLQ_DELTA = gridLawCdf({ law: 'logistic', center: 7, scale: 2.5 });
 
 function encodeSide(out: SymbolSink, side: RecSide, prev: RecSide): void {
   encodeGrid(out, QV_DELTA, side.qv - prev.qv);
-  encodeGrid(out, KLQ_DELTA, side.klq - prev.klq);
 }
 
 function decodeSide(dec: RangeDecoder, prev: RecSide): RecSide {
   const qv = prev.qv + decodeGrid(dec, QV_DELTA);
-  const klq = prev.klq + decodeGrid(dec, KLQ_DELTA);
-  if (!(qv >= 0 && qv <= 255 && klq >= 0 && klq <= 255)) throw new DdpmError('CORRUPT', 'rec step: side information out of range');
-  return { qv, klq };
+  if (!(qv >= 0 && qv <= 255)) throw new DdpmError('CORRUPT', 'rec step: side information out of range');
+  return { qv };
 }
 
 /** e^-1 · ln(e + 1), the constant of Li & El Gamal's bound on the PFR index length */
@@ -74,34 +70,42 @@ function codedIndices(coded: Uint8Array): Int32Array {
 }
 
 interface RecPlan {
-  /** dims per chunk */
-  chunk: number;
+  /** σ_p² = σ̃² + ê² */
+  vp: number;
   nChunks: number;
   /** mean KL per chunk, 1/16 bit */
   kbar16: number;
   log2K: number;
 }
 
-/** The chunking of a step of D coded dims whose KL is ≈ fromIndex(klq): identical on both sides. */
-function recPlan(klq: number, D: number): RecPlan {
-  const kl = fromIndex(klq, KL_GRID);
-  const chunk = Math.max(1, Math.min(D, Math.round((D * TARGET_CHUNK_BITS) / kl)));
-  const nChunks = Math.ceil(D / chunk);
+/**
+ * Everything both sides derive from the sent e² index: σ_p² and the chunking of the step's D coded
+ * dims. With σ_p² = σ̃² + e² the step's KL is exactly (D/2)·log2(1 + e²/σ̃²) (e² the mean squared
+ * mismatch of the means), so the KL needs no side information of its own; it is evaluated at the
+ * quantised ê² with deterministic arithmetic and put on a grid before it sizes the chunks (n chunks
+ * of ≈ k̄ = TARGET_CHUNK_BITS bits, sizes differing by at most one dim).
+ */
+function recPlan(qv: number, vq: number, D: number): RecPlan {
+  const e2 = fromIndex(qv, VAR_GRID);
+  const vp = vq + e2;
+  const kl = fromIndex(toIndex((D / 2) * (detLog(vp / vq) / Math.LN2), KL_GRID), KL_GRID);
+  const nChunks = Math.max(1, Math.min(D, Math.round(kl / TARGET_CHUNK_BITS)));
   const kbar16 = Math.max(1, Math.min(255, Math.round((16 * kl) / nChunks)));
   const log2K = Math.max(2, Math.min(MAX_LOG2_K, Math.ceil(kbar16 / 16) + 2));
-  return { chunk, nChunks, kbar16, log2K };
+  return { vp, nChunks, kbar16, log2K };
 }
 
 /**
  * x_s on both sides: μ_p everywhere, and on the coded dims (order `idx`) of chunk c the chosen
  * candidate best[c], μ_p + σ_p ξ.
  */
-function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, chunk: number, best: Int32Array): Float64Array {
+function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
   const next = Float64Array.from(muP);
-  const z = new Float64Array(chunk);
+  const D = idx.length;
+  const z = new Float64Array(chunkStart(D, best.length, 1) + 1);
   for (let c = 0; c < best.length; c++) {
-    const lo = c * chunk;
-    const n = Math.min(chunk, idx.length - lo);
+    const lo = chunkStart(D, best.length, c);
+    const n = chunkStart(D, best.length, c + 1) - lo;
     recCandidates(seed, step, c, n, best[c], 1, z);
     for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
   }
@@ -122,39 +126,33 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   let e2 = 0;
   for (const i of idx) e2 += (muQ[i] - muP[i]) ** 2;
   const qv = toIndex(Math.max(1e-30, e2 / Math.max(1, D)), VAR_GRID);
-  const vp = g.variance + fromIndex(qv, VAR_GRID);
   const vq = g.variance;
+  const { vp, nChunks, kbar16, log2K } = recPlan(qv, vq, D);
   const sp = Math.sqrt(vp);
-  // KL per dimension in bits, and the chunking
+  // the step's KL in bits under the coded p (with the unquantised mismatch)
   let klNats = 0;
   for (const i of idx) {
     const d = muQ[i] - muP[i];
     klNats += 0.5 * (vq / vp - 1 + Math.log(vp / vq) + (d * d) / vp);
   }
-  const klBits = klNats / Math.LN2;
-  const klq = toIndex(klBits, KL_GRID);
-  const { chunk, nChunks, kbar16, log2K } = recPlan(klq, D);
   const K = 2 ** log2K;
   const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
-  encodeSide(out, { qv, klq }, prev);
+  encodeSide(out, { qv }, prev);
   // log w(ξ) = log q(μ_p + σ_p ξ) − log p(μ_p + σ_p ξ) = c2 Σ ξ² + Σ b_m ξ_m + const, with
   // c2 = ½ − σ_p²/(2σ_q²) and b_m = σ_p (μ_q − μ_p)_m / σ_q²; the constant does not move the argmin
   const b = Float64Array.from(idx, (i) => (sp * (muQ[i] - muP[i])) / vq);
-  const best = searchAllChunks({ seed: [seed[0], seed[1]], step, chunk, D, K, c2: 0.5 - vp / (2 * vq), b }, nChunks);
+  const best = searchAllChunks({ seed: [seed[0], seed[1]], step, nChunks, D, K, c2: 0.5 - vp / (2 * vq), b });
   for (let c = 0; c < nChunks; c++) zipf.encode(out, best[c] + 1);
-  return { next: chosenState(muP, idx, sp, seed, step, chunk, best), klBits, side: { qv, klq } };
+  return { next: chosenState(muP, idx, sp, seed, step, best), klBits: klNats / Math.LN2, side: { qv } };
 }
 
 /** Reads one step's symbols from `dec` (the caller checks the stream's end). */
 export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide): { next: Float64Array; side: RecSide } {
   const idx = codedIndices(coded);
-  const D = idx.length;
   const sent = decodeSide(dec, prev);
-  const side = recPlan(sent.klq, D);
-  const sp = Math.sqrt(g.variance + fromIndex(sent.qv, VAR_GRID));
-  const K = 2 ** side.log2K;
-  const zipf = new ZipfCoder(zipfExponent(side.kbar16 / 16), K);
-  const best = new Int32Array(side.nChunks);
-  for (let c = 0; c < side.nChunks; c++) best[c] = zipf.decode(dec) - 1;
-  return { next: chosenState(muP, idx, sp, seed, step, side.chunk, best), side: sent };
+  const plan = recPlan(sent.qv, g.variance, idx.length);
+  const zipf = new ZipfCoder(zipfExponent(plan.kbar16 / 16), 2 ** plan.log2K);
+  const best = new Int32Array(plan.nChunks);
+  for (let c = 0; c < plan.nChunks; c++) best[c] = zipf.decode(dec) - 1;
+  return { next: chosenState(muP, idx, Math.sqrt(plan.vp), seed, step, best), side: sent };
 }

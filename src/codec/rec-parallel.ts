@@ -47,8 +47,9 @@ function workers(n: number): Worker[] {
 }
 
 /** best[c] for every chunk of the step (see `searchChunks`). */
-export function searchAllChunks(s: RecSearch, nChunks: number): Int32Array {
-  const draws = nChunks * s.K * s.chunk;
+export function searchAllChunks(s: RecSearch): Int32Array {
+  const { nChunks } = s;
+  const draws = s.K * s.D;
   const helpers = draws >= settings.minDraws ? Math.max(0, Math.min(settings.threads - 1, nChunks - 1)) : 0;
   if (helpers === 0) {
     const best = new Int32Array(nChunks);

@@ -16,11 +16,19 @@ export function recCandidates(seed: readonly [number, number], step: number, chu
   zigguratNormals(seed, [REC_STREAM, step, chunk], out.subarray(0, n * count), j0 * n);
 }
 
+/**
+ * First coded dim of chunk c when D dims are split into nChunks chunks whose sizes differ by at
+ * most one (exact integer arithmetic: D · nChunks stays far below 2^53).
+ */
+export function chunkStart(D: number, nChunks: number, c: number): number {
+  return Math.floor((c * D) / nChunks);
+}
+
 export interface RecSearch {
   seed: [number, number];
   step: number;
-  /** dims per chunk (the last chunk may be shorter) */
-  chunk: number;
+  /** chunks of the step (balanced, see chunkStart) */
+  nChunks: number;
   /** coded dims */
   D: number;
   /** candidates per chunk */
@@ -36,12 +44,12 @@ export interface RecSearch {
  * encoder's private Poisson process. `done[0]` counts finished chunks (for a waiting thread).
  */
 export function searchChunks(s: RecSearch, from: number, to: number, best: Int32Array, done?: Int32Array): void {
-  const { K, chunk, D, c2, b } = s;
-  const z = new Float64Array(K * chunk);
+  const { K, nChunks, D, c2, b } = s;
+  const z = new Float64Array(K * (chunkStart(D, nChunks, 1) + 1));
   const arrivals = new Float64Array(K);
   for (let c = from; c < to; c++) {
-    const lo = c * chunk;
-    const n = Math.min(chunk, D - lo);
+    const lo = chunkStart(D, nChunks, c);
+    const n = chunkStart(D, nChunks, c + 1) - lo;
     recCandidates(s.seed, s.step, c, n, 0, K, z);
     // encoder-private arrival times (deterministic, so encoding is reproducible)
     new PhiloxStream(s.seed, [REC_STREAM + 1, s.step, c]).uniforms(arrivals);

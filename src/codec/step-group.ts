@@ -5,7 +5,8 @@
  * stream, so a step costs no length field and no coder flush of its own:
  *
  *   count − 1        uniform in [0, remaining)   remaining: steps left in the header's schedule
- *   channel × count  1 bit each (REC or UQ)
+ *   channel × count  the first 1 bit (REC or UQ), each further one "same as the step before" with
+ *                    probability 15/16 (an image's steps rarely switch channel: ~0.1 bit a step)
  *   symbols × count  each step's symbols, its side information first (see the channels)
  *
  * Count and channels come first so a file can be inspected without the model. The lossless
@@ -25,6 +26,9 @@ export interface CodedStep {
   symbols: SymbolRecorder;
 }
 
+/** a step's channel differs from the one before it with probability 1/SWITCH_TOTAL */
+const SWITCH_TOTAL = 16;
+
 /** The decoder's range decoder may read this many bytes of zeros past a stream's end (trimmed by the encoder). */
 const MAX_OVERRUN = 8;
 
@@ -33,7 +37,11 @@ export function packSteps(steps: readonly CodedStep[], remaining: number): Uint8
   if (!steps.length || steps.length > remaining || remaining > MAX_STEPS) throw new DdpmError('BAD_ARGUMENT', `a step chunk holds 1 to ${remaining} steps`);
   const enc = new RangeEncoder();
   enc.encodeInterval(steps.length - 1, 1, remaining);
-  for (const s of steps) enc.encodeBits(s.channel === STEP_REC ? 1 : 0, 1);
+  steps.forEach((s, i) => {
+    if (i === 0) enc.encodeBits(s.channel === STEP_REC ? 1 : 0, 1);
+    else if (s.channel === steps[i - 1].channel) enc.encodeInterval(0, SWITCH_TOTAL - 1, SWITCH_TOTAL);
+    else enc.encodeInterval(SWITCH_TOTAL - 1, 1, SWITCH_TOTAL);
+  });
   for (const s of steps) s.symbols.replay(enc);
   return enc.finish();
 }
@@ -51,7 +59,13 @@ export function openSteps(payload: Uint8Array, remaining: number): StepStream {
   const count = dec.peek(remaining) + 1;
   dec.consume(count - 1, 1, remaining);
   const channels: StepChannel[] = [];
-  for (let i = 0; i < count; i++) channels.push(dec.decodeBits(1) ? STEP_REC : STEP_UQ);
+  channels.push(dec.decodeBits(1) ? STEP_REC : STEP_UQ);
+  for (let i = 1; i < count; i++) {
+    const same = dec.peek(SWITCH_TOTAL) < SWITCH_TOTAL - 1;
+    dec.consume(same ? 0 : SWITCH_TOTAL - 1, same ? SWITCH_TOTAL - 1 : 1, SWITCH_TOTAL);
+    const prev = channels[i - 1];
+    channels.push(same ? prev : prev === STEP_REC ? STEP_UQ : STEP_REC);
+  }
   return { channels, dec };
 }
 
