@@ -29,6 +29,8 @@ const VAR_GRID: LogGrid = { perOctave: 8, offset: 200 };
 const KL_GRID: LogGrid = { perOctave: 8, offset: 32 };
 const TARGET_CHUNK_BITS = 8;
 const MAX_LOG2_K = 16;
+/** candidates per chunk: K = 2^(⌈k̄⌉ + REC_K_MARGIN) */
+const REC_K_MARGIN = 2;
 
 /** Gaussian draws the encoder makes for a step of D coded dims with chunks at the target budget. */
 export function recDraws(D: number): number {
@@ -91,7 +93,7 @@ function recPlan(qv: number, vq: number, D: number): RecPlan {
   const kl = fromIndex(toIndex((D / 2) * (detLog(vp / vq) / Math.LN2), KL_GRID), KL_GRID);
   const nChunks = Math.max(1, Math.min(D, Math.round(kl / TARGET_CHUNK_BITS)));
   const kbar16 = Math.max(1, Math.min(255, Math.round((16 * kl) / nChunks)));
-  const log2K = Math.max(2, Math.min(MAX_LOG2_K, Math.ceil(kbar16 / 16) + 2));
+  const log2K = Math.max(2, Math.min(MAX_LOG2_K, Math.ceil(kbar16 / 16) + REC_K_MARGIN));
   return { vp, nChunks, kbar16, log2K };
 }
 
