@@ -18,7 +18,7 @@
 import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
 import { ZipfCoder, gridLawCdf, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
-import { recCandidates, chunkStart } from './rec-search.js';
+import { recCandidates, chunkStart, maxChunkDims } from './rec-search.js';
 import { searchAllChunks } from './rec-parallel.js';
 import { type StepGeometry } from './step-math.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
@@ -34,7 +34,7 @@ const REC_K_MARGIN = 2;
 
 /** Gaussian draws the encoder makes for a step of D coded dims with chunks at the target budget. */
 export function recDraws(D: number): number {
-  return D * 2 ** (TARGET_CHUNK_BITS + 2);
+  return D * 2 ** (TARGET_CHUNK_BITS + REC_K_MARGIN);
 }
 
 /** The side information of a REC step: the grid index of e². */
@@ -104,7 +104,7 @@ function recPlan(qv: number, vq: number, D: number): RecPlan {
 function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
   const next = Float64Array.from(muP);
   const D = idx.length;
-  const z = new Float64Array(chunkStart(D, best.length, 1) + 1);
+  const z = new Float64Array(maxChunkDims(D, best.length));
   for (let c = 0; c < best.length; c++) {
     const lo = chunkStart(D, best.length, c);
     const n = chunkStart(D, best.length, c + 1) - lo;

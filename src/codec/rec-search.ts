@@ -24,6 +24,11 @@ export function chunkStart(D: number, nChunks: number, c: number): number {
   return Math.floor((c * D) / nChunks);
 }
 
+/** A bound on any chunk's size (buffers), safe even if a quotient rounded across an integer. */
+export function maxChunkDims(D: number, nChunks: number): number {
+  return Math.ceil(D / nChunks) + 1;
+}
+
 export interface RecSearch {
   seed: [number, number];
   step: number;
@@ -45,7 +50,7 @@ export interface RecSearch {
  */
 export function searchChunks(s: RecSearch, from: number, to: number, best: Int32Array, done?: Int32Array): void {
   const { K, nChunks, D, c2, b } = s;
-  const z = new Float64Array(K * (chunkStart(D, nChunks, 1) + 1));
+  const z = new Float64Array(K * maxChunkDims(D, nChunks));
   const arrivals = new Float64Array(K);
   for (let c = from; c < to; c++) {
     const lo = chunkStart(D, nChunks, c);
