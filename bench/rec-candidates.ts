@@ -8,6 +8,7 @@
  */
 import { searchChunks, recCandidates, chunkStart } from '../src/codec/rec-search.js';
 import { ZipfCoder } from '../src/bitstream/cdf.js';
+import { zipfExponent } from '../src/codec/rec-channel.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { machineInfo } from './machine.js';
@@ -31,7 +32,7 @@ for (const log2K of [8, 9, 10, 11]) {
   const K = 2 ** log2K;
   const best = new Int32Array(nChunks);
   searchChunks({ seed: [1, 2], step: 5, nChunks, D, K, c2: 0.5 - vp / (2 * vq), b }, 0, nChunks, best);
-  const zipf = new ZipfCoder(1 + 1 / (kbar + Math.exp(-1) * Math.log(Math.E + 1)), K);
+  const zipf = new ZipfCoder(zipfExponent(kbar), K);
   const rec = new SymbolRecorder();
   for (const j of best) zipf.encode(rec, j + 1);
   let ss = 0;

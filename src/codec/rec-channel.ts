@@ -59,7 +59,8 @@ function decodeSide(dec: RangeDecoder, prev: RecSide): RecSide {
 /** e^-1 · ln(e + 1), the constant of Li & El Gamal's bound on the PFR index length */
 const ZIPF_C = detExp(-1) * detLog(Math.E + 1);
 
-function zipfExponent(kbar: number): number {
+/** The exponent of the Zipf law REC indices are coded under, for k̄ bits of KL per chunk. */
+export function zipfExponent(kbar: number): number {
   return 1 + 1 / (kbar + ZIPF_C);
 }
 

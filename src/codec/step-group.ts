@@ -26,8 +26,8 @@ export interface CodedStep {
   symbols: SymbolRecorder;
 }
 
-/** a step's channel differs from the one before it with probability 1/SWITCH_TOTAL */
-const SWITCH_TOTAL = 16;
+/** symbol 0: a step keeps the channel of the step before it (15/16); 1: it switches (1/16) */
+const CHANNEL_SWITCH_CDF = [0, 15, 16];
 
 /** The decoder's range decoder may read this many bytes of zeros past a stream's end (trimmed by the encoder). */
 const MAX_OVERRUN = 8;
@@ -39,8 +39,7 @@ export function packSteps(steps: readonly CodedStep[], remaining: number): Uint8
   enc.encodeInterval(steps.length - 1, 1, remaining);
   steps.forEach((s, i) => {
     if (i === 0) enc.encodeBits(s.channel === STEP_REC ? 1 : 0, 1);
-    else if (s.channel === steps[i - 1].channel) enc.encodeInterval(0, SWITCH_TOTAL - 1, SWITCH_TOTAL);
-    else enc.encodeInterval(SWITCH_TOTAL - 1, 1, SWITCH_TOTAL);
+    else enc.encode(CHANNEL_SWITCH_CDF, s.channel === steps[i - 1].channel ? 0 : 1);
   });
   for (const s of steps) s.symbols.replay(enc);
   return enc.finish();
@@ -61,10 +60,8 @@ export function openSteps(payload: Uint8Array, remaining: number): StepStream {
   const channels: StepChannel[] = [];
   channels.push(dec.decodeBits(1) ? STEP_REC : STEP_UQ);
   for (let i = 1; i < count; i++) {
-    const same = dec.peek(SWITCH_TOTAL) < SWITCH_TOTAL - 1;
-    dec.consume(same ? 0 : SWITCH_TOTAL - 1, same ? SWITCH_TOTAL - 1 : 1, SWITCH_TOTAL);
     const prev = channels[i - 1];
-    channels.push(same ? prev : prev === STEP_REC ? STEP_UQ : STEP_REC);
+    channels.push(dec.decode(CHANNEL_SWITCH_CDF) === 0 ? prev : prev === STEP_REC ? STEP_UQ : STEP_REC);
   }
   return { channels, dec };
 }
