@@ -42,11 +42,11 @@ async function main() {
     bound = [...before.filter((h) => typeof h.boundBitsPerDim === 'number').map((h) => ({ x: h.step + offset, y: h.boundBitsPerDim })), ...bound];
   }
   const maxX = Math.max(1, ...loss.map((p) => p.x));
-  const svg1 = rdSvg('training loss (L_simple, smoothed)', [{ name: 'loss x100', points: loss.map((p) => ({ x: p.x, y: p.y * 100 })) }], 'step', 'L_simple x 100', maxX);
+  const svg1 = rdSvg('training loss (L_simple, smoothed)', [{ name: 'loss x100', points: loss.map((p) => ({ x: p.x, y: p.y * 100 })) }], 'step', 'L_simple x 100', maxX, 0.5);
   writeFileSync(`${out}-loss.svg`, svg1);
   await svgToPng(svg1, `${out}-loss.png`);
   if (bound.length) {
-    const svg2 = rdSvg('validation bound (bits/dim, full T)', [{ name: 'bound', points: bound }], 'step', 'bits/dim', maxX);
+    const svg2 = rdSvg('validation bound (bits/dim, full T)', [{ name: 'bound', points: bound }], 'step', 'bits/dim', maxX, 0.2);
     writeFileSync(`${out}-bound.svg`, svg2);
     await svgToPng(svg2, `${out}-bound.png`);
   }
