@@ -1,5 +1,5 @@
 import test from 'ava';
-import { recEncode, recDecode, REC_SIDE_START } from '../src/codec/rec-channel.js';
+import { recEncode, recDecode } from '../src/codec/rec-channel.js';
 import { configureRecParallelism } from '../src/codec/rec-parallel.js';
 import { chunkStart } from '../src/codec/rec-search.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
@@ -23,12 +23,12 @@ test('rec: decoder reproduces the encoder state exactly; padding dims take μ_p'
   const { muP, muQ } = problem(n, 1, 0.05);
   const coded = Uint8Array.from({ length: n }, (_, i) => (i % 7 === 3 ? 0 : 1));
   const rc = new RangeEncoder();
-  const enc = recEncode(g, muP, muQ, coded, [9, 9], 4, rc, REC_SIDE_START);
+  const enc = recEncode(g, muP, muQ, coded, [9, 9], 4, rc, null);
   // a second step, its side information coded as a change from the first's
   const enc2 = recEncode(g, enc.next, muQ, coded, [9, 9], 5, rc, enc.side);
   rc.encodeBits(0x5a5a, 16); // whatever follows in the chunk's stream
   const rd = new RangeDecoder(rc.finish());
-  const first = recDecode(g, muP, coded, [9, 9], 4, rd, REC_SIDE_START);
+  const first = recDecode(g, muP, coded, [9, 9], 4, rd, null);
   t.deepEqual(Array.from(first.next), Array.from(enc.next));
   t.deepEqual(first.side, enc.side);
   const second = recDecode(g, first.next, coded, [9, 9], 5, rd, first.side);
@@ -45,7 +45,7 @@ test('rec: costs close to the KL and sends samples with the posterior statistics
   const { muP, muQ } = problem(n, 2, 0.08);
   const coded = new Uint8Array(n).fill(1);
   const symbols = new SymbolRecorder();
-  const enc = recEncode(g, muP, muQ, coded, [1, 2], 7, symbols, REC_SIDE_START);
+  const enc = recEncode(g, muP, muQ, coded, [1, 2], 7, symbols, null);
   const bits = symbols.bits; // side information included
   const rc = new RangeEncoder();
   symbols.replay(rc);
@@ -73,7 +73,7 @@ test('rec: the candidate search split across worker threads gives the same strea
   const coded = new Uint8Array(n).fill(1);
   const run = () => {
     const rc = new RangeEncoder();
-    const r = recEncode(g, muP, muQ, coded, [5, 6], 2, rc, REC_SIDE_START);
+    const r = recEncode(g, muP, muQ, coded, [5, 6], 2, rc, null);
     return { bytes: Array.from(rc.finish()), next: Array.from(r.next) };
   };
   const saved = configureRecParallelism({ threads: 1 });
@@ -96,4 +96,26 @@ test('rec: a step\'s chunks are balanced — sizes differ by at most one dim and
     t.is(sizes.reduce((a, b) => a + b, 0), D);
     t.true(Math.max(...sizes) - Math.min(...sizes) <= 1, `${D}/${n}: ${Math.min(...sizes)}..${Math.max(...sizes)}`);
   }
+});
+
+test('rec: a tile\'s first step codes e² against the prediction from its geometry (cx0² · E‖x0 − x̂0‖²)', (t) => {
+  const n = 2000;
+  const g = geom(0.01);
+  // μ_q − μ_p = cx0 · (x0 − x̂0) with E(x0 − x̂0)² = 1.1, the start-of-schedule error the prediction assumes
+  const z = new Float64Array(2 * n);
+  new PhiloxStream([4, 2], [0, 0, 0]).normals(z);
+  const muP = z.slice(0, n);
+  const muQ = Float64Array.from(muP, (m, i) => m + g.cx0 * Math.sqrt(1.1) * z[n + i]);
+  const coded = new Uint8Array(n).fill(1);
+  const bitsWith = (prev: { qv: number } | null) => {
+    const s = new SymbolRecorder();
+    const r = recEncode(g, muP, muQ, coded, [3, 4], 1, s, prev);
+    return { bits: s.bits, qv: r.side.qv };
+  };
+  const first = bitsWith(null);
+  // the same step with its own e² as the prediction (delta 0) and with a prediction 40 grid units off
+  const exact = bitsWith({ qv: first.qv });
+  const off = bitsWith({ qv: first.qv + 40 });
+  t.true(first.bits - exact.bits < 2, `predicted start costs ${(first.bits - exact.bits).toFixed(2)} bits over an exact prediction`);
+  t.true(off.bits - exact.bits > 10, 'a far-off prediction costs more');
 });

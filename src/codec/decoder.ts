@@ -13,7 +13,7 @@ import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } fro
 import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
 import { tileGrid, tileSeed, pasteTile, untagTile, type TileRect } from './tile-grid.js';
 import { openSteps, closeSteps, splitX0Payload } from './step-group.js';
-import { recDecode, REC_SIDE_START, type RecSide } from './rec-channel.js';
+import { recDecode, type RecSide } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
 import type { RawImage } from './image-io.js';
@@ -39,7 +39,7 @@ export class TileDecoder {
   private k = 0;
   private t: number;
   /** the last REC step's side information (the next one is coded as a change from it) */
-  private recPrev: RecSide = REC_SIDE_START;
+  private recPrev: RecSide | null = null;
   private final: RawImage | null = null;
   /** the embedded x_0 code's state once its first pass is in */
   private x0: X0State | null = null;

@@ -20,7 +20,7 @@ import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams, stepChannelName } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
-import { recEncode, recDraws, REC_SIDE_START, type RecSide } from './rec-channel.js';
+import { recEncode, recDraws, type RecSide } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
 import type { RawImage } from './image-io.js';
@@ -130,7 +130,7 @@ function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64A
 }
 
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
-function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number, recPrev: RecSide): { coded: CodedStep; next: Float64Array; recSide?: RecSide } {
+function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number, recPrev: RecSide | null): { coded: CodedStep; next: Float64Array; recSide?: RecSide } {
   let viaUq: { coded: CodedStep; next: Float64Array } | null = null;
   if (channel !== 'rec') {
     const symbols = new SymbolRecorder();
@@ -217,7 +217,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   let eps = den.eps(x, l.paddedHeight, l.paddedWidth, candidates[0]);
   const coded: KeptStep[] = [];
   // the last REC step's side information: the next one is coded as a change from it
-  let recPrev = REC_SIDE_START;
+  let recPrev: RecSide | null = null;
   const K = candidates.length;
   // the timesteps actually visited: candidates, less those merged into a longer step
   const steps = [candidates[0]];
