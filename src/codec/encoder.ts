@@ -60,8 +60,8 @@ export interface EncodeOptions {
   losslessSlack?: number;
   /**
    * Passes of the embedded lossless code at the end: bin widths 2^shift, strictly decreasing,
-   * ending with 0 (lossless). Default [5, 3, 1, 0]: truncation points at bins of 32, 8 and 2 levels
-   * (chosen with bench/x0-passes.ts).
+   * ending with 0 (lossless). Default [4, 2, 1, 0]: truncation points at bins of 16, 4 and 2 levels
+   * (chosen by rate–distortion sweep, README "Choosing the schedule").
    */
   x0Shifts?: readonly number[];
   /** images larger than this per side are coded as a grid of independent tiles (default 512) */
