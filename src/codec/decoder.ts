@@ -38,7 +38,7 @@ export class TileDecoder {
   private eps: Float64Array | null = null;
   private k = 0;
   private t: number;
-  /** the last REC step's side information (the next one is coded as a change from it) */
+  /** the last REC step's side information (the next one is coded as a change from it; null before the first) */
   private recPrev: RecSide | null = null;
   private final: RawImage | null = null;
   /** the embedded x_0 code's state once its first pass is in */

@@ -52,8 +52,8 @@ const X0_MSE_AT_START = 1.1;
 
 /**
  * What a tile's first REC step codes its e² against: μ_q − μ_p = cx0 · (x_0 − x̂_0), so
- * e² ≈ cx0² · E‖x_0 − x̂_0‖²/D. (A fixed start made the first step of a short schedule step pay
- * ~20 bits.) Deterministic on both sides.
+ * e² ≈ cx0² · E‖x_0 − x̂_0‖²/D. (A fixed start index made a short first step — t = 1000 → 866 at
+ * 256x256 — pay ~21 bits for its e².) Deterministic on both sides.
  */
 export function recSideStart(g: StepGeometry): RecSide {
   return { qv: toIndex(g.cx0 * g.cx0 * X0_MSE_AT_START, VAR_GRID) };
