@@ -102,10 +102,7 @@ test('rec: a tile\'s first step codes e² against the prediction from its geomet
   const n = 2000;
   const g = geom(0.01);
   // μ_q − μ_p = cx0 · (x0 − x̂0) with E(x0 − x̂0)² = 1.1, the start-of-schedule error the prediction assumes
-  const z = new Float64Array(2 * n);
-  new PhiloxStream([4, 2], [0, 0, 0]).normals(z);
-  const muP = z.slice(0, n);
-  const muQ = Float64Array.from(muP, (m, i) => m + g.cx0 * Math.sqrt(1.1) * z[n + i]);
+  const { muP, muQ } = problem(n, 4, g.cx0 * Math.sqrt(1.1));
   const coded = new Uint8Array(n).fill(1);
   const bitsWith = (prev: { qv: number } | null) => {
     const s = new SymbolRecorder();

@@ -22,6 +22,7 @@ import { DdpmError } from '../bitstream/errors.js';
 import { recCandidates, chunkStart, maxChunkDims } from './rec-search.js';
 import { searchAllChunks } from './rec-parallel.js';
 import { type StepGeometry } from './step-math.js';
+import { gaussianKl } from '../model/diffusion.js';
 import { toIndex, fromIndex, type LogGrid } from './log-scale.js';
 import { detExp, detLog } from '../bitstream/deterministic-math.js';
 
@@ -117,7 +118,7 @@ function recPlan(qv: number, vq: number, D: number): RecPlan {
  * x_s on both sides: μ_p everywhere, and on the coded dims (order `idx`) of chunk c the chosen
  * candidate best[c], μ_p + σ_p ξ.
  */
-function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
+export function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
   const next = Float64Array.from(muP);
   const D = idx.length;
   const z = new Float64Array(maxChunkDims(D, best.length));
@@ -150,10 +151,7 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   const sp = Math.sqrt(vp);
   // the step's KL in bits under the coded p (with the unquantised mismatch)
   let klNats = 0;
-  for (const i of idx) {
-    const d = muQ[i] - muP[i];
-    klNats += 0.5 * (vq / vp - 1 + Math.log(vp / vq) + (d * d) / vp);
-  }
+  for (const i of idx) klNats += gaussianKl(muQ[i], vq, muP[i], vp);
   const K = 2 ** log2K;
   const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
   encodeSide(out, { qv }, prev ?? recSideStart(g));
