@@ -23,7 +23,8 @@ export interface RdOptions {
   images: Array<Img & { name: string }>;
   label: string;
   den: Denoiser;
-  steps?: number;
+  /** coding steps: a count for the log-SNR candidates, or the timesteps themselves */
+  steps?: number | number[];
   /** further encoder options (a sweep: `npm run bench -- --encode '{"losslessSlack":0.2}'`) */
   encode?: EncodeOptions;
   recon: ReconMode[];
@@ -70,7 +71,7 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
   for (const img of o.images) {
     o.onProgress?.(`${o.label} ${img.name}: encoding`);
     const t0 = performance.now();
-    const enc = encodeImage({ width: img.width, height: img.height, channels: 3, data: img.data }, o.den, { ...o.encode, steps: o.steps });
+    const enc = encodeImage({ width: img.width, height: img.height, channels: 3, data: img.data }, o.den, { ...o.encode, ...(o.steps !== undefined ? { steps: o.steps } : {}) });
     const encodeSeconds = (performance.now() - t0) / 1000;
     const parsed = readContainer(enc.bytes);
     const ours: Record<string, Point[]> = {};

@@ -2,7 +2,7 @@
  * `npm run bench`: rate–distortion and speed of our codec against JPEG, WebP, AVIF, JPEG XL and the
  * lossless codecs on the dev-eval photos, 64x64 (whole image) and 256x256.
  *
- *   npm run bench -- [--images data/eval] [--sizes 64,256] [--limit N] [--model FILE] [--steps K]
+ *   npm run bench -- [--images data/eval] [--sizes 64,256] [--limit N] [--model FILE] [--steps K | t1,t2,…]
  *                    [--recon mean,flow,sample] [--recon-256 mean,flow] [--out bench/results] [--no-bound]
  *                    [--encode JSON]   (further encoder options, e.g. '{"losslessSlack":0.2}')
  */
@@ -48,7 +48,7 @@ async function main() {
       images,
       label,
       den,
-      steps: values.steps ? Number(values.steps) : undefined,
+      steps: values.steps ? (values.steps.includes(',') ? values.steps.split(',').map(Number) : Number(values.steps)) : undefined,
       encode: values.encode ? (JSON.parse(values.encode) as EncodeOptions) : undefined,
       recon: (size > 64 ? values['recon-256'] : values.recon).split(',') as ReconMode[],
       jxl,

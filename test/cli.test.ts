@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serializeModel } from '../src/model/model-file.js';
+import { serializeModel, parseModel } from '../src/model/model-file.js';
 import { tinyModel } from './helpers.js';
 
 const cli = new URL('../src/cli/main.js', import.meta.url).pathname;
@@ -73,13 +73,19 @@ test('bad input: one-line message, non-zero exit, nothing written', (t) => {
   for (const f of ['x.png', 'y.png', 'z.ddpm', 'w.ddpm', 'v.png']) t.false(existsSync(join(dir, f)));
 });
 
-test('bound (with calibration) and sample run on a tiny model', (t) => {
+test('bound (with calibration), schedule and sample run on a tiny model', (t) => {
   const m2 = join(dir, 'tiny2.ddpm-model');
   writeFileSync(m2, serializeModel(tinyModel(3)));
   let r = run('bound', '--data', 'fixtures', '--model', m2, '--size', '16', '--limit', '2', '--strata', '4', '--steps', '3', '--calibrate', '--json');
   t.is(r.status, 0, r.stderr);
   const rep = JSON.parse(r.stdout);
   for (const v of ['upper', 'lower', 'analytic']) t.true(rep[v].fullT.bitsPerDim > 0 && rep[v].coding.bitsPerDim > 0, v);
+  const hashBefore = parseModel(readFileSync(m2)).sha256;
+  r = run('schedule', '--data', 'fixtures', '--model', m2, '--size', '16', '--limit', '2', '--grid', '8');
+  t.is(r.status, 0, r.stderr);
+  const stored = parseModel(readFileSync(m2));
+  t.is(stored.sha256, hashBefore, 'storing the schedule keeps the model identity');
+  t.is(r.stdout.match(/coding candidates: ([\d ]+)/)?.[1], stored.codingSchedule?.join(' '));
   r = run('sample', '-o', join(dir, 'grid.png'), '--model', m2, '--n', '2', '--size', '8', '--steps', '2');
   t.is(r.status, 0, r.stderr);
   t.true(existsSync(join(dir, 'grid.png')));

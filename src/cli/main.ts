@@ -2,7 +2,7 @@
 /** The `ddpm` command. */
 import { DdpmError } from '../bitstream/errors.js';
 import { trainCommand, TRAIN_HELP } from './train-command.js';
-import { boundCommand, sampleCommand, MODEL_HELP } from './model-commands.js';
+import { boundCommand, scheduleCommand, sampleCommand, MODEL_HELP } from './model-commands.js';
 import { encodeCommand, decodeCommand, truncateCommand, infoCommand, CODEC_HELP } from './codec-commands.js';
 
 const HELP = () => `ddpm — progressive image compression with a diffusion prior
@@ -28,6 +28,8 @@ async function main(argv: string[]): Promise<void> {
       return infoCommand(rest);
     case 'bound':
       return boundCommand(rest);
+    case 'schedule':
+      return scheduleCommand(rest);
     case 'sample':
       return sampleCommand(rest);
     case undefined:

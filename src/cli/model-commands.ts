@@ -1,4 +1,7 @@
-/** `ddpm bound` (variational bound of a model on a folder of images, optional Γ calibration) and `ddpm sample`. */
+/**
+ * `ddpm bound` (variational bound of a model on a folder of images, optional Γ calibration),
+ * `ddpm schedule` (the encoder's coding candidates by DP over measured step costs) and `ddpm sample`.
+ */
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
@@ -8,16 +11,21 @@ import { estimateGamma, gammaGrid } from '../model/calibrate.js';
 import { gammaFunction, saveModelFile, loadModelFile } from '../model/model-file.js';
 import { logSnrSchedule, DEFAULT_STEPS } from '../codec/coding-schedule.js';
 import { reconstruct } from '../codec/reconstruct.js';
+import { searchSchedule, DEFAULT_SCHEDULE_SEARCH } from '../codec/schedule-search.js';
 import { initialState } from '../codec/step-math.js';
 import { stateToImage, makeLayout } from '../codec/layout.js';
 import { DdpmError } from '../bitstream/errors.js';
-import { checkOutput, num } from './io.js';
+import { checkOutput, num, progress } from './io.js';
 import type { VarianceKind } from '../model/diffusion.js';
 
 export const MODEL_HELP = `  ddpm bound --data DIR [--model FILE] [--size 64] [--limit N] [--strata 32] [--steps K] [--calibrate] [--json]
         variational bound (bits/dim) on centre crops of the images: full T (stratified) and the
         K-step coding schedule, for each reverse-variance choice; --calibrate estimates Γ_t for the
         analytic variance and stores it in the model file
+  ddpm schedule --data DIR [--model FILE] [--size 64] [--limit 16] [--grid 200] [--penalty 32] [--dry-run]
+        the encoder's default coding candidates: the cheapest path (estimated file size + penalty
+        bits per step) over a log-SNR grid of timesteps, by dynamic programming over costs measured
+        on centre crops of the images; stored in the model file (its hash does not change)
   ddpm sample -o grid.png [--model FILE] [--n 16] [--size 64] [--steps 50] [--mode flow|sample] [--seed N] [--force]`;
 
 async function centreCrops(dir: string, size: number, limit: number): Promise<{ data: Uint8Array; n: number }> {
@@ -67,6 +75,29 @@ export async function boundCommand(argv: string[]): Promise<void> {
     if (!values.json) console.log(`${v.padEnd(8)}  full T: ${f.totalBits.toFixed(4)} bits/dim (L_0 ${f.l0Bits.toFixed(4)})   ${coding.length}-step schedule: ${c.totalBits.toFixed(4)} bits/dim (L_0 ${c.l0Bits.toFixed(4)})`);
   }
   if (values.json) console.log(JSON.stringify(report, null, 2));
+}
+
+export async function scheduleCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { data: { type: 'string' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '16' }, grid: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.gridSize) }, penalty: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.penaltyBits) }, 'dry-run': { type: 'boolean', default: false } },
+  });
+  if (!values.data) throw new DdpmError('BAD_ARGUMENT', 'schedule needs --data DIR');
+  const size = num('size', values.size, 8, 1024, true) as number;
+  const gridSize = num('grid', values.grid, 2, 1000, true) as number;
+  const penaltyBits = num('penalty', values.penalty, 0, 1e9, false) as number;
+  const den = await loadDenoiser(values.model);
+  const factor = 2 ** (den.model.config.unet.mults.length - 1);
+  if (size % factor) throw new DdpmError('BAD_ARGUMENT', `--size must be a multiple of ${factor} for this model`);
+  const { data, n } = await centreCrops(values.data, size, num('limit', values.limit, 1, 1e6, true) as number);
+  const images = Array.from({ length: n }, (_, i) => ({ width: size, height: size, channels: 3 as const, data: data.subarray(i * size * size * 3, (i + 1) * size * size * 3) }));
+  const r = searchSchedule(den, images, { gridSize, penaltyBits }, progress('schedule: network evaluation'));
+  console.log(`cheapest path (${r.path.length - 1} steps, estimated ${(r.meanBits / (size * size)).toFixed(3)} bpp lossless on ${n} crops of ${size}x${size}): ${r.path.join(' ')}`);
+  console.log(`coding candidates: ${r.schedule.join(' ')}`);
+  if (values['dry-run']) return;
+  const file = loadModelFile(values.model);
+  saveModelFile(values.model, { ...file, codingSchedule: r.schedule, info: { ...file.info, scheduleFrom: `${n} centre crops ${size}x${size} of ${values.data}, grid ${gridSize}, penalty ${penaltyBits} bits/step` } });
+  console.error(`stored the coding schedule in ${values.model} (the model hash is unchanged)`);
 }
 
 export async function sampleCommand(argv: string[]): Promise<void> {

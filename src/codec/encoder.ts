@@ -26,7 +26,10 @@ import type { StepGeometry } from './step-math.js';
 import type { RawImage } from './image-io.js';
 
 export interface EncodeOptions {
-  /** explicit descending timesteps starting at T, or a number of log-SNR-spaced steps */
+  /**
+   * Coding candidates: explicit descending timesteps starting at T, or a number of log-SNR-spaced
+   * steps. Default: the model's searched schedule (`ddpm schedule`), else 24 log-SNR steps.
+   */
   steps?: number[] | number;
   /**
    * Candidate steps whose KL for this image is below this many bits are merged with the following
@@ -179,7 +182,8 @@ function groupSteps(steps: readonly KeptStep[], minChunkBits: number): { chunks:
 
 export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodeResult {
   const sch = den.schedule;
-  const steps = Array.isArray(o.steps) ? o.steps : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
+  // explicit timesteps; or K log-SNR steps; or the model's searched schedule (ddpm schedule), else 24 log-SNR steps
+  const steps = Array.isArray(o.steps) ? o.steps : o.steps === undefined && den.model.codingSchedule ? den.model.codingSchedule : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
   if (steps[0] !== sch.T) throw new DdpmError('BAD_ARGUMENT', `coding steps must start at T = ${sch.T}`);
   for (let i = 1; i < steps.length; i++) if (!(Number.isInteger(steps[i]) && steps[i] >= 1 && steps[i] < steps[i - 1])) throw new DdpmError('BAD_ARGUMENT', 'coding steps must be descending integers >= 1');
   const tileSize = o.tileSize ?? DEFAULT_TILE_SIZE;

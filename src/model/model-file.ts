@@ -1,8 +1,9 @@
 /**
  * Model files: msgpack of { format, version, id, config (UNet + schedule), gamma table for the
- * analytic reverse variance, weights (name → float32 bytes), info }. The content hash (SHA-256 over
- * the canonical config and every weight, in order) identifies the model in every .ddpm file;
- * training metadata can change without changing it.
+ * analytic reverse variance, weights (name → float32 bytes), coding schedule, info }. The content
+ * hash (SHA-256 over the canonical config, the Γ table and every weight, in order) identifies the
+ * model in every .ddpm file; training metadata and the coding schedule (which only guides the
+ * encoder: every .ddpm file records the steps it took) can change without changing it.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -27,6 +28,11 @@ export interface ModelData {
   /** Γ_t = E‖ε_θ(x_t,t)‖²/D at timesteps `gammaT` (for the analytic variance); may be empty */
   gammaT: number[];
   gamma: number[];
+  /**
+   * The encoder's default coding candidates (descending from T), found by `ddpm schedule`; absent:
+   * the log-SNR schedule. Not part of the hash.
+   */
+  codingSchedule?: number[];
   weights: Map<string, Float32Array>;
   info: Record<string, unknown>;
 }
@@ -56,7 +62,7 @@ export function modelHash(m: Pick<ModelData, 'config' | 'weights' | 'gammaT' | '
 export function serializeModel(m: ModelData): Uint8Array {
   const weights: Record<string, Uint8Array> = {};
   for (const [k, v] of m.weights) weights[k] = bytesOfFloat32(v);
-  return pack({ format: MODEL_FORMAT, version: MODEL_VERSION, id: m.id, config: m.config, gammaT: m.gammaT, gamma: m.gamma, weights, info: m.info, sha256: modelHash(m) });
+  return pack({ format: MODEL_FORMAT, version: MODEL_VERSION, id: m.id, config: m.config, gammaT: m.gammaT, gamma: m.gamma, ...(m.codingSchedule?.length ? { codingSchedule: m.codingSchedule } : {}), weights, info: m.info, sha256: modelHash(m) });
 }
 
 export function parseModel(bytes: Uint8Array, source = 'model'): LoadedModel {
@@ -83,12 +89,21 @@ export function parseModel(bytes: Uint8Array, source = 'model'): LoadedModel {
     config,
     gammaT: (raw.gammaT as number[]) ?? [],
     gamma: (raw.gamma as number[]) ?? [],
+    ...(raw.codingSchedule !== undefined ? { codingSchedule: validateSchedule(raw.codingSchedule, config.schedule.T, source) } : {}),
     weights,
     info: (raw.info as Record<string, unknown>) ?? {},
   };
   const sha256 = modelHash(m);
   if (raw.sha256 !== undefined && raw.sha256 !== sha256) throw new DdpmError('MODEL_MISMATCH', `${source}: content hash mismatch (corrupt model file)`);
   return { ...m, sha256 };
+}
+
+/** Checks a stored coding schedule: descending integers from T down to at least 1. */
+export function validateSchedule(steps: unknown, T: number, source: string): number[] {
+  const bad = () => new DdpmError('MODEL_MISMATCH', `${source}: coding schedule malformed`);
+  if (!Array.isArray(steps) || steps.length < 1 || steps.length > 1000 || steps[0] !== T) throw bad();
+  for (let i = 1; i < steps.length; i++) if (!Number.isInteger(steps[i]) || steps[i] < 1 || steps[i] >= steps[i - 1]) throw bad();
+  return steps as number[];
 }
 
 export function loadModelFile(path: string): LoadedModel {
