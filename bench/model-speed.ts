@@ -7,28 +7,12 @@
  *   npm run build && node dist/bench/model-speed.js [--backend wasm|auto] [--quick]
  */
 import { tf, readTidy, initBackend, backendFingerprint, type BackendName } from '../src/model/backend.js';
-import { unetForward, initParams, countParams, paramSpecs, type UNetConfig } from '../src/model/unet.js';
+import { unetForward, initParams, countParams, type UNetConfig } from '../src/model/unet.js';
 import { layoutOf, flatten, toTensors } from '../src/model/flat-params.js';
 import { lossAndGrads } from '../src/model/train-step.js';
 import { NoiseSchedule, DDPM_LINEAR } from '../src/model/schedule.js';
 import { machineInfo } from './machine.js';
-
-/** Multiply-accumulate FLOPs (2 per MAC) of all convolutions in one forward pass. */
-export function convFlops(c: UNetConfig, h: number, w: number): number {
-  let flops = 0;
-  // replay the spatial size of each conv from the forward structure
-  const levels = c.mults.length;
-  const sizeOf = (name: string): number => {
-    const m = /^(down|up)(\d+)/.exec(name);
-    if (name.startsWith('mid')) return (h * w) / 4 ** (levels - 1);
-    if (m) return (h * w) / 4 ** Number(m[2]);
-    return h * w;
-  };
-  for (const s of paramSpecs(c)) {
-    if (s.shape.length === 4 && s.name.endsWith('.w')) flops += 2 * sizeOf(s.name) * s.shape[0] * s.shape[1] * s.shape[2] * s.shape[3];
-  }
-  return flops;
-}
+import { convFlops } from './conv-flops.js';
 
 function timeIt(f: () => void, reps: number): number {
   const t0 = performance.now();

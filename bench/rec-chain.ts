@@ -17,8 +17,7 @@ import { predictX0, stepGeometry, modelMean, initialState } from '../src/codec/s
 import { recEncode, type RecSide } from '../src/codec/rec-channel.js';
 import { x0Plan } from '../src/codec/x0-coder.js';
 import { logSnrSchedule, DEFAULT_STEPS } from '../src/codec/coding-schedule.js';
-import { unetFactor } from '../src/codec/encoder.js';
-import { gaussianKl } from '../src/model/diffusion.js';
+import { unetFactor, stepKlBits } from '../src/codec/encoder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { loadEvalImages } from './eval-images.js';
@@ -54,11 +53,7 @@ async function main() {
         const g = stepGeometry(sch, t, s);
         const muP = modelMean(g, x, x0hat);
         const muQ = modelMean(g, x, x0);
-        let e2 = 0;
-        for (let i = 0; i < l.n; i++) if (l.coded[i]) e2 += (muQ[i] - muP[i]) ** 2;
-        let kl = 0;
-        for (let i = 0; i < l.n; i++) if (l.coded[i]) kl += gaussianKl(muQ[i], g.variance, muP[i], g.variance + e2 / (img.width * img.height * 3));
-        kl /= Math.LN2;
+        const kl = stepKlBits(g, l, muP, muQ);
         if (exact) {
           new PhiloxStream([0x45584354, ii], [k, 0, 0]).normals(z);
           x = Float64Array.from(muQ, (m, i) => m + Math.sqrt(g.variance) * z[i]);
@@ -69,7 +64,12 @@ async function main() {
           prev = r.side;
           x = r.next;
           let num = 0;
-          for (let i = 0; i < l.n; i++) if (l.coded[i]) num += (x[i] - muP[i]) * (muQ[i] - muP[i]);
+          let e2 = 0;
+          for (let i = 0; i < l.n; i++) {
+            if (!l.coded[i]) continue;
+            num += (x[i] - muP[i]) * (muQ[i] - muP[i]);
+            e2 += (muQ[i] - muP[i]) ** 2;
+          }
           steps.push({ t, s, klBits: kl, codedBits: rec.bits, meanCarried: num / Math.max(1e-300, e2) });
         }
       }

@@ -12,6 +12,7 @@ import { gammaFunction, saveModelFile, loadModelFile } from '../model/model-file
 import { logSnrSchedule, DEFAULT_STEPS } from '../codec/coding-schedule.js';
 import { reconstruct } from '../codec/reconstruct.js';
 import { searchSchedule, DEFAULT_SCHEDULE_SEARCH } from '../codec/schedule-search.js';
+import { unetFactor } from '../codec/encoder.js';
 import { initialState } from '../codec/step-math.js';
 import { stateToImage, makeLayout } from '../codec/layout.js';
 import { DdpmError } from '../bitstream/errors.js';
@@ -87,7 +88,7 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
   const gridSize = num('grid', values.grid, 2, 1000, true) as number;
   const penaltyBits = num('penalty', values.penalty, 0, 1e9, false) as number;
   const den = await loadDenoiser(values.model);
-  const factor = 2 ** (den.model.config.unet.mults.length - 1);
+  const factor = unetFactor(den);
   if (size % factor) throw new DdpmError('BAD_ARGUMENT', `--size must be a multiple of ${factor} for this model`);
   const { data, n } = await centreCrops(values.data, size, num('limit', values.limit, 1, 1e6, true) as number);
   const images = Array.from({ length: n }, (_, i) => ({ width: size, height: size, channels: 3 as const, data: data.subarray(i * size * size * 3, (i + 1) * size * size * 3) }));

@@ -118,7 +118,7 @@ export const REC_MAX_DRAWS = 2 ** 28;
  * The step's ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the
  * measured error variance of its mean (the adaptation a global-variance channel makes).
  */
-function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array): number {
+export function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array): number {
   let e2 = 0;
   let n = 0;
   for (let i = 0; i < l.n; i++) {

@@ -17,6 +17,7 @@ import { makeLayout, imageToState, meansForSamples } from './layout.js';
 import { predictX0, stepGeometry } from './step-math.js';
 import { x0Plan } from './x0-coder.js';
 import { logSnrSchedule } from './coding-schedule.js';
+import { unetFactor } from './encoder.js';
 import { PhiloxStream } from '../bitstream/philox.js';
 import { type NoiseSchedule } from '../model/schedule.js';
 import { DdpmError } from '../bitstream/errors.js';
@@ -49,8 +50,7 @@ export const stepBits = (klBits: number) => REC_COST_SLACK * klBits + REC_SIDE_B
 /** Measures mse(t) and the ending's size at every grid timestep for one image (one network evaluation each). */
 export function measureStepCosts(den: Denoiser, img: RawImage, grid: readonly number[], seed: number, onEval?: () => void): StepCosts {
   const sch = den.schedule;
-  const factor = 2 ** (den.model.config.unet.mults.length - 1);
-  const l = makeLayout(img.width, img.height, img.channels, factor);
+  const l = makeLayout(img.width, img.height, img.channels, unetFactor(den));
   const x0 = imageToState(img, l);
   const c: StepCosts = { D: img.width * img.height * 3, mse: new Map(), endBits: new Map() };
   const z = new Float64Array(l.n);
