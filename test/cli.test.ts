@@ -80,6 +80,12 @@ test('bound (with calibration), schedule and sample run on a tiny model', (t) =>
   t.is(r.status, 0, r.stderr);
   const rep = JSON.parse(r.stdout);
   for (const v of ['upper', 'lower', 'analytic']) t.true(rep[v].fullT.bitsPerDim > 0 && rep[v].coding.bitsPerDim > 0, v);
+  // both rewrite a model file, so only one the user named
+  for (const args of [['schedule', '--data', 'fixtures'], ['bound', '--data', 'fixtures', '--calibrate']]) {
+    const bad = run(...args);
+    t.not(bad.status, 0);
+    t.regex(bad.stderr, /name it with --model/);
+  }
   const hashBefore = parseModel(readFileSync(m2)).sha256;
   r = run('schedule', '--data', 'fixtures', '--model', m2, '--size', '16', '--limit', '2', '--grid', '8');
   t.is(r.status, 0, r.stderr);

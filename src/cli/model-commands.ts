@@ -22,11 +22,12 @@ import type { VarianceKind } from '../model/diffusion.js';
 export const MODEL_HELP = `  ddpm bound --data DIR [--model FILE] [--size 64] [--limit N] [--strata 32] [--steps K] [--calibrate] [--json]
         variational bound (bits/dim) on centre crops of the images: full T (stratified) and the
         K-step coding schedule, for each reverse-variance choice; --calibrate estimates Γ_t for the
-        analytic variance and stores it in the model file
+        analytic variance and stores it in the --model file, which must be named
   ddpm schedule --data DIR [--model FILE] [--size 64] [--limit 16] [--grid 200] [--penalty 32] [--dry-run]
         the encoder's default coding candidates: the cheapest path (estimated file size + penalty
         bits per step) over a log-SNR grid of timesteps, by dynamic programming over costs measured
-        on centre crops of the images; stored in the model file (its hash does not change)
+        on centre crops of the images; stored in the --model file, which must be named (its hash
+        does not change)
   ddpm sample -o grid.png [--model FILE] [--n 16] [--size 64] [--steps 50] [--mode flow|sample] [--seed N] [--force]`;
 
 async function centreCrops(dir: string, size: number, limit: number): Promise<{ data: Uint8Array; n: number }> {
@@ -49,6 +50,7 @@ export async function boundCommand(argv: string[]): Promise<void> {
     options: { data: { type: 'string' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '1000' }, strata: { type: 'string', default: '32' }, steps: { type: 'string' }, calibrate: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
   if (!values.data) throw new DdpmError('BAD_ARGUMENT', 'bound needs --data DIR');
+  if (values.calibrate && !argv.some((a) => a === '--model' || a.startsWith('--model='))) throw new DdpmError('BAD_ARGUMENT', '--calibrate stores Γ in the model file: name it with --model FILE');
   const size = num('size', values.size, 8, 1024, true) as number;
   const den = await loadDenoiser(values.model);
   const { data, n } = await centreCrops(values.data, size, num('limit', values.limit, 1, 1e6, true) as number);
@@ -84,6 +86,8 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
     options: { data: { type: 'string' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '16' }, grid: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.gridSize) }, penalty: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.penaltyBits) }, 'dry-run': { type: 'boolean', default: false } },
   });
   if (!values.data) throw new DdpmError('BAD_ARGUMENT', 'schedule needs --data DIR');
+  // it rewrites the model file: only one the user named
+  if (!values['dry-run'] && !argv.some((a) => a === '--model' || a.startsWith('--model='))) throw new DdpmError('BAD_ARGUMENT', 'schedule stores its result in the model file: name it with --model FILE (or use --dry-run)');
   const size = num('size', values.size, 8, 1024, true) as number;
   const gridSize = num('grid', values.grid, 2, 1000, true) as number;
   const penaltyBits = num('penalty', values.penalty, 0, 1e9, false) as number;

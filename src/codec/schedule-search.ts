@@ -2,7 +2,7 @@
  * The coding schedule by dynamic programming over measured per-step costs (Watson et al. 2021 did
  * this for the variational bound; here the cost is what the codec spends).
  *
- * For a step t → s the REC channel spends about REC_SLACK · KL + side bits, and the KL against the
+ * For a step t → s the REC channel spends about REC_COST_SLACK · KL + REC_SIDE_BITS, and the KL against the
  * model's Gaussian with the image's measured error variance is closed-form:
  *   μ_q − μ_p = cx0 · (x_0 − x̂_0(x_t)), so KL(s | t) = D/2 · log2(1 + cx0² · mse(t) / σ̃²(s, t)),
  * with mse(t) = E‖x_0 − x̂_0(x_t)‖²/D. One network evaluation per timestep of a grid gives mse(t)
@@ -109,6 +109,7 @@ export const DEFAULT_SCHEDULE_SEARCH: ScheduleSearch = { gridSize: 200, penaltyB
  * log-SNR grid below its end, so that the encoder (which merges small steps and picks its own
  * ending per image) can still go further on images that favour it.
  */
+/** `meanBits`: the estimated size of the path's files (steps + ending), averaged over the images. */
 export function searchSchedule(den: Denoiser, images: readonly RawImage[], o: ScheduleSearch = DEFAULT_SCHEDULE_SEARCH, onProgress?: (done: number, total: number) => void): { schedule: number[]; path: number[]; meanBits: number } {
   if (!images.length) throw new DdpmError('BAD_ARGUMENT', 'schedule search needs at least one image');
   const sch = den.schedule;
@@ -120,5 +121,6 @@ export function searchSchedule(den: Denoiser, images: readonly RawImage[], o: Sc
   const meanEnd = (t: number) => costs.reduce((a, c) => a + (c.endBits.get(t) as number), 0) / costs.length;
   const { path, bits } = cheapestPath(grid, (t, s) => stepBits(meanKl(t, s)) + o.penaltyBits, meanEnd);
   const last = path[path.length - 1];
-  return { schedule: [...path, ...grid.filter((t) => t < last)], path, meanBits: bits };
+  // the estimated file size, without the compute penalty
+  return { schedule: [...path, ...grid.filter((t) => t < last)], path, meanBits: bits - o.penaltyBits * (path.length - 1) };
 }
