@@ -30,6 +30,12 @@ export const MODEL_HELP = `  ddpm bound --data DIR [--model FILE] [--size 64] [-
         does not change)
   ddpm sample -o grid.png [--model FILE] [--n 16] [--size 64] [--steps 50] [--mode flow|sample] [--seed N] [--force]`;
 
+/** A command that rewrites a model file writes only one the user named (never the default model). */
+function namedModel(model: string | undefined, what: string): string {
+  if (model === undefined) throw new DdpmError('BAD_ARGUMENT', `${what}: name it with --model FILE`);
+  return model;
+}
+
 async function centreCrops(dir: string, size: number, limit: number): Promise<{ data: Uint8Array; n: number }> {
   const files = listPhotos(dir).slice(0, limit);
   if (!files.length) throw new DdpmError('BAD_ARGUMENT', `no images in ${dir}`);
@@ -47,10 +53,10 @@ async function centreCrops(dir: string, size: number, limit: number): Promise<{ 
 export async function boundCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { data: { type: 'string' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '1000' }, strata: { type: 'string', default: '32' }, steps: { type: 'string' }, calibrate: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: { data: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '1000' }, strata: { type: 'string', default: '32' }, steps: { type: 'string' }, calibrate: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
   if (!values.data) throw new DdpmError('BAD_ARGUMENT', 'bound needs --data DIR');
-  if (values.calibrate && !argv.some((a) => a === '--model' || a.startsWith('--model='))) throw new DdpmError('BAD_ARGUMENT', '--calibrate stores Γ in the model file: name it with --model FILE');
+  const target = values.calibrate ? namedModel(values.model, '--calibrate stores Γ in the model file') : null;
   const size = num('size', values.size, 8, 1024, true) as number;
   const den = await loadDenoiser(values.model);
   const { data, n } = await centreCrops(values.data, size, num('limit', values.limit, 1, 1e6, true) as number);
@@ -58,13 +64,13 @@ export async function boundCommand(argv: string[]): Promise<void> {
   const predict = den.predictor(size, size);
   const sch = den.schedule;
   let model = den.model;
-  if (values.calibrate) {
+  if (target) {
     const ts = gammaGrid(sch.T);
     const gamma = estimateGamma(predict, sch, data, n, D, ts);
-    const file = loadModelFile(values.model);
-    saveModelFile(values.model, { ...file, gammaT: ts, gamma, info: { ...file.info, gammaFrom: `${n} centre crops ${size}x${size} of ${values.data}` } });
+    const file = loadModelFile(target);
+    saveModelFile(target, { ...file, gammaT: ts, gamma, info: { ...file.info, gammaFrom: `${n} centre crops ${size}x${size} of ${values.data}` } });
     model = { ...model, gammaT: ts, gamma };
-    console.error(`stored Γ_t at ${ts.length} timesteps in ${values.model} (the model hash changes)`);
+    console.error(`stored Γ_t at ${ts.length} timesteps in ${target} (the model hash changes)`);
   }
   const gamma = gammaFunction(model);
   const kinds: VarianceKind[] = gamma ? ['upper', 'lower', 'analytic'] : ['upper', 'lower'];
@@ -83,11 +89,10 @@ export async function boundCommand(argv: string[]): Promise<void> {
 export async function scheduleCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { data: { type: 'string' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '16' }, grid: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.gridSize) }, penalty: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.penaltyBits) }, 'dry-run': { type: 'boolean', default: false } },
+    options: { data: { type: 'string' }, model: { type: 'string' }, size: { type: 'string', default: '64' }, limit: { type: 'string', default: '16' }, grid: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.gridSize) }, penalty: { type: 'string', default: String(DEFAULT_SCHEDULE_SEARCH.penaltyBits) }, 'dry-run': { type: 'boolean', default: false } },
   });
   if (!values.data) throw new DdpmError('BAD_ARGUMENT', 'schedule needs --data DIR');
-  // it rewrites the model file: only one the user named
-  if (!values['dry-run'] && !argv.some((a) => a === '--model' || a.startsWith('--model='))) throw new DdpmError('BAD_ARGUMENT', 'schedule stores its result in the model file: name it with --model FILE (or use --dry-run)');
+  const target = values['dry-run'] ? null : namedModel(values.model, 'schedule stores its result in the model file (--dry-run only prints it)');
   const size = num('size', values.size, 8, 1024, true) as number;
   const gridSize = num('grid', values.grid, 2, 1000, true) as number;
   const penaltyBits = num('penalty', values.penalty, 0, 1e9, false) as number;
@@ -99,10 +104,10 @@ export async function scheduleCommand(argv: string[]): Promise<void> {
   const r = searchSchedule(den, images, { gridSize, penaltyBits }, progress('schedule: network evaluation'));
   console.log(`cheapest path (${r.path.length - 1} steps, estimated ${(r.meanBits / (size * size)).toFixed(3)} bpp lossless on ${n} crops of ${size}x${size}): ${r.path.join(' ')}`);
   console.log(`coding candidates: ${r.schedule.join(' ')}`);
-  if (values['dry-run']) return;
-  const file = loadModelFile(values.model);
-  saveModelFile(values.model, { ...file, codingSchedule: r.schedule, info: { ...file.info, scheduleFrom: `${n} centre crops ${size}x${size} of ${values.data}, grid ${gridSize}, penalty ${penaltyBits} bits/step` } });
-  console.error(`stored the coding schedule in ${values.model} (the model hash is unchanged)`);
+  if (!target) return;
+  const file = loadModelFile(target);
+  saveModelFile(target, { ...file, codingSchedule: r.schedule, info: { ...file.info, scheduleFrom: `${n} centre crops ${size}x${size} of ${values.data}, grid ${gridSize}, penalty ${penaltyBits} bits/step` } });
+  console.error(`stored the coding schedule in ${target} (the model hash is unchanged)`);
 }
 
 export async function sampleCommand(argv: string[]): Promise<void> {

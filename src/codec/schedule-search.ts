@@ -107,9 +107,9 @@ export const DEFAULT_SCHEDULE_SEARCH: ScheduleSearch = { gridSize: 200, penaltyB
 /**
  * The coding candidates for a model: the cheapest path for the mean costs of `images`, then the
  * log-SNR grid below its end, so that the encoder (which merges small steps and picks its own
- * ending per image) can still go further on images that favour it.
+ * ending per image) can still go further on images that favour it. `meanBits`: the estimated size
+ * of the path's files (steps + ending, without the penalty), averaged over the images.
  */
-/** `meanBits`: the estimated size of the path's files (steps + ending), averaged over the images. */
 export function searchSchedule(den: Denoiser, images: readonly RawImage[], o: ScheduleSearch = DEFAULT_SCHEDULE_SEARCH, onProgress?: (done: number, total: number) => void): { schedule: number[]; path: number[]; meanBits: number } {
   if (!images.length) throw new DdpmError('BAD_ARGUMENT', 'schedule search needs at least one image');
   const sch = den.schedule;
