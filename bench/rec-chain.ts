@@ -9,22 +9,24 @@
  * exact sample in expectation). At the end, the estimated lossless x_0 ending from each chain.
  *
  *   npm run build && node dist/bench/rec-chain.js [--size 64] [--limit 8] [--model F] [--steps t1,t2,…]
+ *     [--chunk-bits B --margin M --max-log2k L --work-per-dim W]   (the REC chunking to try; default: the format's)
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
 import { makeLayout, imageToState, meansForSamples } from '../src/codec/layout.js';
 import { predictX0, stepGeometry, modelMean, initialState } from '../src/codec/step-math.js';
-import { recEncode, type RecSide } from '../src/codec/rec-channel.js';
+import { recEncode, REC_TUNING, type RecSide, type RecTuning } from '../src/codec/rec-channel.js';
 import { x0Plan } from '../src/codec/x0-coder.js';
 import { logSnrSchedule, DEFAULT_STEPS } from '../src/codec/coding-schedule.js';
 import { unetFactor, stepKlBits } from '../src/codec/encoder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
-import { PhiloxStream } from '../src/bitstream/philox.js';
+import { exactChain } from './exact-chain.js';
 import { loadEvalImages } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
 async function main() {
-  const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, limit: { type: 'string', default: '8' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, images: { type: 'string', default: 'data/eval' }, steps: { type: 'string' } } });
+  const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, limit: { type: 'string', default: '8' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, images: { type: 'string', default: 'data/eval' }, steps: { type: 'string' }, 'chunk-bits': { type: 'string' }, margin: { type: 'string' }, 'max-log2k': { type: 'string' }, 'work-per-dim': { type: 'string' } } });
+  const tuning: RecTuning = { chunkBits: Number(values['chunk-bits'] ?? REC_TUNING.chunkBits), margin: Number(values.margin ?? REC_TUNING.margin), maxLog2K: Number(values['max-log2k'] ?? REC_TUNING.maxLog2K), workPerDim: Number(values['work-per-dim'] ?? REC_TUNING.workPerDim) };
   const den = await loadDenoiser(values.model);
   const sch = den.schedule;
   const path = values.steps ? values.steps.split(',').map(Number) : (den.model.codingSchedule ?? logSnrSchedule(sch, DEFAULT_STEPS)).filter((t) => t >= 8);
@@ -42,10 +44,9 @@ async function main() {
     const raw = { ...img, channels: 3 as const };
     const l = makeLayout(img.width, img.height, 3, unetFactor(den));
     const x0 = imageToState(raw, l);
-    const run = (exact: boolean) => {
+    const runRec = () => {
       let x = initialState(seed, l.n);
       let prev: RecSide | null = null;
-      const z = new Float64Array(l.n);
       const steps: Array<{ t: number; s: number; klBits: number; codedBits?: number; meanCarried?: number }> = [];
       for (let k = 0; k + 1 < path.length; k++) {
         const [t, s] = [path[k], path[k + 1]];
@@ -54,13 +55,9 @@ async function main() {
         const muP = modelMean(g, x, x0hat);
         const muQ = modelMean(g, x, x0);
         const kl = stepKlBits(g, l, muP, muQ);
-        if (exact) {
-          new PhiloxStream([0x45584354, ii], [k, 0, 0]).normals(z);
-          x = Float64Array.from(muQ, (m, i) => m + Math.sqrt(g.variance) * z[i]);
-          steps.push({ t, s, klBits: kl });
-        } else {
+        {
           const rec = new SymbolRecorder();
-          const r = recEncode(g, muP, muQ, l.coded, seed, k, rec, prev);
+          const r = recEncode(g, muP, muQ, l.coded, seed, k, rec, prev, tuning);
           prev = r.side;
           x = r.next;
           let num = 0;
@@ -77,8 +74,9 @@ async function main() {
       const xh = predictX0(sch, tl, x, den.eps(x, l.paddedHeight, l.paddedWidth, tl));
       return { steps, endBits: 8 * x0Plan(raw.data, meansForSamples(xh, l), raw).estimatedBytes };
     };
-    const exact = run(true);
-    const rec = run(false);
+    const ex = exactChain(den, raw, path, seed, ii);
+    const exact = { steps: ex.stepBits.map((klBits) => ({ klBits })), endBits: 8 * x0Plan(raw.data, ex.finalMeans(), raw).estimatedBytes };
+    const rec = runRec();
     const sum = (a: number[]) => a.reduce((p, v) => p + v, 0);
     const row: Row = {
       name: img.name,
@@ -101,7 +99,7 @@ async function main() {
     meanCarried: mean((r) => r.rec.meanCarried * px),
   };
   console.error(JSON.stringify(summary));
-  console.log(JSON.stringify({ machine: machineInfo(), model: { id: den.model.id, sha256: den.model.sha256 }, size: Number(values.size), path, summary, perImage }, null, 1));
+  console.log(JSON.stringify({ machine: machineInfo(), model: { id: den.model.id, sha256: den.model.sha256 }, size: Number(values.size), tuning, path, summary, perImage }, null, 1));
 }
 
 main().catch((e) => {

@@ -88,3 +88,31 @@ test('truncated geometric and Zipf round-trip and cost about -log2 p', (t) => {
   const bits = enc2.finish().length * 8;
   t.true(bits < ideal * 1.01 + 64, `${bits} vs ideal ${ideal}`);
 });
+
+test('Zipf coder with its own octave masses: round-trips and costs about -log2 p under those masses', (t) => {
+  const K = 2 ** 12;
+  const w = Float64Array.from({ length: 13 }, (_, c) => (c < 12 ? 2 ** (-Math.abs(c - 8)) : 1e-3));
+  const z = new ZipfCoder(1.05, K, w);
+  const wsum = w.reduce((a, b) => a + b, 0);
+  // within octave c the law is Zipf's: p(j) = w_c/Σw · j^-s / Σ_{i in octave} i^-s
+  const inOct = (c: number) => {
+    let s = 0;
+    for (let i = 2 ** c; i < Math.min(2 ** (c + 1), K + 1); i++) s += i ** -1.05;
+    return s;
+  };
+  const enc = new RangeEncoder();
+  let ideal = 0;
+  const js: number[] = [];
+  for (let i = 0; i < 5000; i++) {
+    const c = [8, 8, 7, 9, 6, 10, 3, 12][i % 8];
+    const j = c === 12 ? K : 2 ** c + ((i * 2654435761) >>> 0) % 2 ** c;
+    js.push(j);
+    ideal += -Math.log2((w[c] / wsum) * (j ** -1.05 / inOct(c)));
+    z.encode(enc, j);
+  }
+  const bytes = enc.finish();
+  t.true(Math.abs(bytes.length * 8 - ideal) < ideal * 0.01 + 64, `${bytes.length * 8} bits vs ideal ${ideal.toFixed(0)}`);
+  const dec = new RangeDecoder(bytes);
+  for (const j of js) t.is(z.decode(dec), j);
+  t.throws(() => new ZipfCoder(1.05, K, new Float64Array(12)), { message: /octave weights/ });
+});

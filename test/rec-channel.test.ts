@@ -1,8 +1,8 @@
 import test from 'ava';
-import { recEncode, recDecode } from '../src/codec/rec-channel.js';
+import { recEncode, recDecode, codedOrder } from '../src/codec/rec-channel.js';
 import { configureRecParallelism } from '../src/codec/rec-parallel.js';
-import { chunkStart } from '../src/codec/rec-search.js';
-import { PhiloxStream } from '../src/bitstream/philox.js';
+import { chunkStart, recCandidate, searchChunks, walshSize, fwht, REC_STREAM, REC_SHIFTS } from '../src/codec/rec-search.js';
+import { PhiloxStream, philox4x32 } from '../src/bitstream/philox.js';
 import { RangeEncoder, RangeDecoder } from '../src/bitstream/range-coder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
 import type { StepGeometry } from '../src/codec/step-math.js';
@@ -79,7 +79,7 @@ test('rec: the candidate search split across worker threads gives the same strea
   const saved = configureRecParallelism({ threads: 1 });
   try {
     const one = run();
-    configureRecParallelism({ threads: 3, minDraws: 0 });
+    configureRecParallelism({ threads: 3, minCandidates: 0 });
     const three = run();
     t.deepEqual(three.bytes, one.bytes);
     t.deepEqual(three.next, one.next);
@@ -115,4 +115,110 @@ test('rec: a tile\'s first step codes e² against the prediction from its geomet
   const off = bitsWith({ qv: first.qv + 40 });
   t.true(first.bits - exact.bits < 2, `predicted start costs ${(first.bits - exact.bits).toFixed(2)} bits over an exact prediction`);
   t.true(off.bits - exact.bits > 10, 'a far-off prediction costs more');
+});
+
+/** The search's arrival times, restated from the spec: xoshiro128+ keyed by Philox (seed, step, chunk). */
+function referenceArrivals(seed: [number, number], step: number, chunk: number, K: number): Float64Array {
+  const st = new Uint32Array(4);
+  philox4x32(0, REC_STREAM + 1, step, chunk, seed[0], seed[1], st);
+  st[0] |= 1;
+  const T = new Float64Array(K);
+  let acc = 0;
+  for (let j = 0; j < K; j++) {
+    const r = (st[0] + st[3]) >>> 0;
+    const x = st[1] << 9;
+    st[2] ^= st[0];
+    st[3] ^= st[1];
+    st[1] ^= st[2];
+    st[0] ^= st[3];
+    st[2] ^= x;
+    st[3] = (st[3] << 11) | (st[3] >>> 21);
+    acc -= Math.log((r + 0.5) / 4294967296);
+    T[j] = acc;
+  }
+  return T;
+}
+
+test('rec search: the fast Walsh search picks the argmin over the very candidates the decoder rebuilds', (t) => {
+  const seed: [number, number] = [11, 12];
+  const step = 3;
+  for (const [D, nChunks, K] of [[90, 3, 2000], [37, 1, 5000], [640, 4, 3000]]) {
+    const b = new Float64Array(D);
+    new PhiloxStream(seed, [D, 0, 0]).normals(b);
+    for (let i = 0; i < D; i++) b[i] *= 0.35;
+    const c2 = -0.04;
+    const best = new Int32Array(nChunks);
+    searchChunks({ seed, step, nChunks, D, K, c2, b }, 0, nChunks, best);
+    for (let c = 0; c < nChunks; c++) {
+      const lo = chunkStart(D, nChunks, c);
+      const n = chunkStart(D, nChunks, c + 1) - lo;
+      const T = referenceArrivals(seed, step, c, K);
+      const xi = new Float64Array(n);
+      let ref = 0;
+      let refScore = Infinity;
+      for (let j = 0; j < K; j++) {
+        recCandidate(seed, step, c, n, j, xi);
+        let lw = 0;
+        for (let m = 0; m < n; m++) lw += c2 * xi[m] * xi[m] + b[lo + m] * xi[m];
+        const score = Math.log(T[j]) - lw;
+        if (score < refScore) {
+          refScore = score;
+          ref = j;
+        }
+      }
+      t.is(best[c], ref, `D=${D} chunk ${c}`);
+    }
+  }
+});
+
+test('rec search: every candidate is N(0, I) — block, shift and Walsh row alike; FWHT matches its definition', (t) => {
+  const n = 24;
+  const P = walshSize(n);
+  t.is(P, 32);
+  const count = 4 * REC_SHIFTS * P; // four blocks of normals
+  const xi = new Float64Array(n);
+  const sum = new Float64Array(n);
+  const sq = new Float64Array(n);
+  const distinct = new Set<string>();
+  for (let j = 0; j < count; j++) {
+    recCandidate([1, 1], 2, 0, n, j, xi);
+    distinct.add(xi.join(','));
+    for (let m = 0; m < n; m++) {
+      sum[m] += xi[m];
+      sq[m] += xi[m] * xi[m];
+    }
+  }
+  t.is(distinct.size, count, 'no two candidates coincide');
+  // sign flips keep |ξ_m| from the block's normals: the per-coordinate mean averages out over rows
+  for (let m = 0; m < n; m++) t.true(Math.abs(sum[m] / count) < 0.15, `mean of coordinate ${m}: ${sum[m] / count}`);
+  const v = sq.reduce((a, x) => a + x, 0) / (n * count);
+  t.true(Math.abs(v - 1) < 0.2, `variance ${v}`);
+  const x = Float64Array.from({ length: 16 }, (_, i) => Math.sin(i + 1));
+  const y = Float64Array.from(x);
+  fwht(y);
+  for (let i = 0; i < 16; i++) {
+    let s = 0;
+    for (let m = 0; m < 16; m++) {
+      let p = i & m;
+      let par = 0;
+      while (p) {
+        par ^= p & 1;
+        p >>>= 1;
+      }
+      s += par ? -x[m] : x[m];
+    }
+    t.true(Math.abs(y[i] - s) < 1e-12);
+  }
+});
+
+test('rec: a step codes its dims in a shuffled order — a permutation of the coded dims, fixed by seed and step', (t) => {
+  const coded = Uint8Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? 0 : 1));
+  const a = codedOrder(coded, [1, 2], 3);
+  t.deepEqual(Array.from(a), Array.from(codedOrder(coded, [1, 2], 3)));
+  t.notDeepEqual(Array.from(a), Array.from(codedOrder(coded, [1, 2], 4)));
+  const sorted = Array.from(a).sort((x, y) => x - y);
+  t.deepEqual(sorted, Array.from({ length: 500 }, (_, i) => i).filter((i) => i % 5 !== 0));
+  let inPlace = 0;
+  for (let k = 0; k < a.length; k++) if (a[k] === sorted[k]) inPlace++;
+  t.true(inPlace < 10, `${inPlace} dims left in raster position`);
 });

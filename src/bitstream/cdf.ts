@@ -213,15 +213,19 @@ export function truncatedGeometricCdf(ratio: number, n: number): Uint32Array {
  * c = floor(log2 j) under a table of octave masses, then the top 4 bits of the offset inside the
  * octave under a table of sub-bin masses, then the remaining offset bits raw. The masses use the
  * integral approximation ∫ j^-s dj, which within an octave is accurate to a few 0.1%.
+ * `octaveWeights` (one per octave, ⌊log2 K⌋ + 1 of them) replaces the octaves' Zipf masses by
+ * other relative masses; inside an octave the law stays Zipf's.
  */
 export class ZipfCoder {
   readonly s: number;
   readonly K: number;
   private readonly octaves: Uint32Array;
   private readonly sub: Uint32Array[] = [];
+  /** offset bits sent raw per octave (none in a one-index octave: j = K for a power-of-two K) */
+  private readonly raw: number[] = [];
   private readonly nOct: number;
 
-  constructor(s: number, K: number) {
+  constructor(s: number, K: number, octaveWeights?: ArrayLike<number>) {
     if (!(s > 1 && s < 8) || !(Number.isInteger(K) && K >= 1 && K <= 2 ** 32)) throw new DdpmError('BAD_ARGUMENT', 'zipf: need 1 < s < 8 and 1 <= K <= 2^32');
     this.s = s;
     this.K = K;
@@ -232,13 +236,16 @@ export class ZipfCoder {
     // mass of [a, b) of integers: sum j^-s ~ ∫_{a-1/2}^{b-1/2} x^-s dx
     const mass = (a: number, b: number) => prim(b - 0.5) - prim(a - 0.5);
     const om = new Float64Array(this.nOct);
-    for (let c = 0; c < this.nOct; c++) om[c] = c === 0 ? 1 : mass(2 ** c, Math.min(2 ** (c + 1), K + 1));
+    if (octaveWeights && octaveWeights.length !== this.nOct) throw new DdpmError('BAD_ARGUMENT', `zipf: ${octaveWeights.length} octave weights for ${this.nOct} octaves`);
+    for (let c = 0; c < this.nOct; c++) om[c] = octaveWeights ? octaveWeights[c] : c === 0 ? 1 : mass(2 ** c, Math.min(2 ** (c + 1), K + 1));
     this.octaves = quantizeCdf(cumulative(om));
     for (let c = 0; c < this.nOct; c++) {
       const start = 2 ** c;
       const end = Math.min(2 ** (c + 1), K + 1);
-      const bins = 2 ** (c - rawBits(c));
-      const w = 2 ** rawBits(c);
+      const raw = end - start === 1 ? 0 : rawBits(c);
+      this.raw.push(raw);
+      const bins = end - start === 1 ? 1 : 2 ** (c - raw);
+      const w = 2 ** raw;
       const m = new Float64Array(bins);
       for (let b = 0; b < bins; b++) {
         const a = start + b * w;
@@ -254,16 +261,16 @@ export class ZipfCoder {
     while (2 ** (c + 1) <= j) c++;
     enc.encode(this.octaves, c);
     const off = j - 2 ** c;
-    const w = 2 ** rawBits(c);
+    const w = 2 ** this.raw[c];
     const b = Math.floor(off / w);
     enc.encode(this.sub[c], b);
-    enc.encodeBits(off - b * w, rawBits(c));
+    enc.encodeBits(off - b * w, this.raw[c]);
   }
 
   decode(dec: RangeDecoder): number {
     const c = dec.decode(this.octaves);
     const b = dec.decode(this.sub[c]);
-    const j = 2 ** c + b * 2 ** rawBits(c) + dec.decodeBits(rawBits(c));
+    const j = 2 ** c + b * 2 ** this.raw[c] + dec.decodeBits(this.raw[c]);
     if (j > this.K) throw new DdpmError('CORRUPT', 'zipf: decoded index beyond K');
     return j;
   }

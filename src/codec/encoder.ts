@@ -20,7 +20,7 @@ import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams, stepChannelName } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
-import { recEncode, recDraws, type RecSide } from './rec-channel.js';
+import { recEncode, recWork, type RecSide } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
 import type { RawImage } from './image-io.js';
@@ -111,8 +111,8 @@ export const DEFAULT_MIN_STEP_BITS = 128;
 
 /** REC costs about its KL plus index-coding slack and side information. */
 const REC_SLACK = 1.06;
-/** REC draws K·D normals per step; above this many, 'auto' uses UQ (~14 M normals/s per core). */
-export const REC_MAX_DRAWS = 2 ** 28;
+/** REC scores chunks × K candidates per step; above this many, 'auto' uses UQ. */
+export const REC_MAX_CANDIDATES = 2 ** 32;
 
 /**
  * The step's ideal bits: KL(q ‖ p) against the model's Gaussian whose variance is σ̃² plus the
@@ -141,7 +141,7 @@ function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float
     viaUq = { coded: { channel: STEP_UQ, symbols }, next };
   }
   if (viaUq && channel === 'uq') return viaUq;
-  if (viaUq && channel === 'auto' && recDraws(l.n) > REC_MAX_DRAWS) return viaUq;
+  if (viaUq && channel === 'auto' && recWork(g, muP, muQ, l.coded) > REC_MAX_CANDIDATES) return viaUq;
   if (viaUq && channel === 'auto' && klBits * REC_SLACK + 64 >= viaUq.coded.symbols.bits) return viaUq;
   const symbols = new SymbolRecorder();
   const rec = recEncode(g, muP, muQ, l.coded, seed, k, symbols, recPrev);

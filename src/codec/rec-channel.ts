@@ -3,9 +3,11 @@
  * q(x_s | x_t, x_0) = N(μ_q, σ̃²) for about KL(q ‖ p) bits, with p = N(μ_p, σ_p²) the model's
  * Gaussian (σ_p² = σ̃² + e², e² the error variance of μ_p measured on this image and sent as one byte).
  *
- * The coded dimensions (raster order) are split into balanced chunks, as many as make a chunk carry
- * about k̄ ≈ 8 bits of KL. For each chunk both sides draw K candidates z_j = μ_p + σ_p ξ_j with ξ_j from the
- * shared ziggurat-normal stream (seed, step, chunk, j); the encoder picks j* by the Poisson functional
+ * The coded dimensions, in an order shuffled per step by the shared seed, are split into balanced
+ * chunks, as many as make a chunk carry about k̄ ≈ 16 bits of KL. (The shuffle spreads the step's KL
+ * evenly over the chunks; in raster order a chunk over an edge carried several times k̄, more than
+ * its K candidates can reach.) For each chunk both sides know K candidates z_j = μ_p + σ_p ξ_j
+ * (ξ_j from the shared stream, see rec-search.ts); the encoder picks j* by the Poisson functional
  * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
  * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
  * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
@@ -19,7 +21,8 @@
 import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
 import { ZipfCoder, gridLawCdf, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
-import { recCandidates, chunkStart, maxChunkDims } from './rec-search.js';
+import { recCandidate, chunkStart, maxChunkDims, REC_STREAM } from './rec-search.js';
+import { PhiloxStream } from '../bitstream/philox.js';
 import { searchAllChunks } from './rec-parallel.js';
 import { type StepGeometry } from './step-math.js';
 import { gaussianKl } from '../model/diffusion.js';
@@ -29,15 +32,23 @@ import { detExp, detLog } from '../bitstream/deterministic-math.js';
 const VAR_GRID: LogGrid = { perOctave: 8, offset: 200 };
 /** the step's KL in bits: 2^-4 … 2^27.9 in 1/8-octave steps */
 const KL_GRID: LogGrid = { perOctave: 8, offset: 32 };
-const TARGET_CHUNK_BITS = 8;
-const MAX_LOG2_K = 16;
-/** candidates per chunk: K = 2^(⌈k̄⌉ + REC_K_MARGIN) */
-const REC_K_MARGIN = 2;
 
-/** Gaussian draws the encoder makes for a step of D coded dims with chunks at the target budget. */
-export function recDraws(D: number): number {
-  return D * 2 ** (TARGET_CHUNK_BITS + REC_K_MARGIN);
+/**
+ * The chunking: chunks of about `chunkBits` bits of KL with K = 2^min(⌈k̄⌉ + margin, maxLog2K)
+ * candidates each — unless that would score more than `workPerDim` candidates per coded dim in
+ * the step, in which case chunks get one bit less at a time (down to MIN_CHUNK_BITS) until it does:
+ * a step carrying many bits per dim (late steps, or a poor model) must not cost exponentially more
+ * than the dims it codes. Part of the format (the decoder derives the same plan); the encoder and
+ * decoder take other values only in experiments (bench/rec-chain.ts).
+ */
+export interface RecTuning {
+  chunkBits: number;
+  margin: number;
+  maxLog2K: number;
+  workPerDim: number;
 }
+export const REC_TUNING: RecTuning = { chunkBits: 16, margin: 2, maxLog2K: 20, workPerDim: 4096 };
+const MIN_CHUNK_BITS = 6;
 
 /** The side information of a REC step: the grid index of e². */
 export interface RecSide {
@@ -75,16 +86,52 @@ function decodeSide(dec: RangeDecoder, prev: RecSide): RecSide {
 /** e^-1 · ln(e + 1), the constant of Li & El Gamal's bound on the PFR index length */
 const ZIPF_C = detExp(-1) * detLog(Math.E + 1);
 
-/** The exponent of the Zipf law REC indices are coded under, for k̄ bits of KL per chunk. */
+/** The exponent of the Zipf law REC indices are coded under inside an octave, for k̄ bits of KL per chunk. */
 export function zipfExponent(kbar: number): number {
   return 1 + 1 / (kbar + ZIPF_C);
 }
 
-function codedIndices(coded: Uint8Array): Int32Array {
+/** the index law's octaves: flat over the top PFR_FLAT + 1 below K, 2^-PFR_SLOPE less per octave further down */
+const PFR_FLAT = 5;
+const PFR_SLOPE = 0.25;
+
+/**
+ * Octave masses of the chosen index's law for K = 2^log2K candidates (octave c = ⌊log2 j⌋, the last
+ * one holding j = K alone). The K-capped search picks indices nearly log-uniformly over the few
+ * octaves below K and ever more rarely below those (its log2 index sits ≈ 3.9 bits under k̄, spread
+ * ±4.4); fitted on 12 training photos at 64x64 (the two-parameter grid's maximum likelihood), this
+ * law codes an index in 0.54 bits less than the Zipf law's own octave masses (15.53 vs 16.07 bits
+ * per chunk of k̄ ≈ 16; same on the dev-eval photos: 15.55 vs 16.09).
+ */
+function indexOctaveWeights(log2K: number): Float64Array {
+  const w = new Float64Array(log2K + 1);
+  for (let c = 0; c < log2K; c++) w[c] = detExp(PFR_SLOPE * Math.LN2 * Math.min(0, c - (log2K - 1 - PFR_FLAT)));
+  w[log2K] = w[log2K - 1] / 2 ** (log2K - 1); // one index at the top octave's density
+  return w;
+}
+
+function indexCoder(kbar16: number, log2K: number): ZipfCoder {
+  return new ZipfCoder(zipfExponent(kbar16 / 16), 2 ** log2K, indexOctaveWeights(log2K));
+}
+
+/**
+ * The step's coded dims in chunk order: the coded dims shuffled (Fisher–Yates, one Philox block per
+ * swap, j = r mod (i+1): exact integer arithmetic on both sides).
+ */
+export function codedOrder(coded: Uint8Array, seed: readonly [number, number], step: number): Int32Array {
   let n = 0;
   for (let i = 0; i < coded.length; i++) n += coded[i];
   const out = new Int32Array(n);
   for (let i = 0, j = 0; i < coded.length; i++) if (coded[i]) out[j++] = i;
+  const stream = new PhiloxStream(seed, [REC_STREAM + 2, step, 0]);
+  const r = new Uint32Array(4);
+  for (let i = n - 1; i > 0; i--) {
+    stream.raw(i, r);
+    const j = r[0] % (i + 1);
+    const v = out[i];
+    out[i] = out[j];
+    out[j] = v;
+  }
   return out;
 }
 
@@ -104,28 +151,48 @@ interface RecPlan {
  * quantised ê² with deterministic arithmetic and put on a grid before it sizes the chunks (n chunks
  * of ≈ k̄ = TARGET_CHUNK_BITS bits, sizes differing by at most one dim).
  */
-function recPlan(qv: number, vq: number, D: number): RecPlan {
+function recPlan(qv: number, vq: number, D: number, tuning: RecTuning): RecPlan {
   const e2 = fromIndex(qv, VAR_GRID);
   const vp = vq + e2;
   const kl = fromIndex(toIndex((D / 2) * (detLog(vp / vq) / Math.LN2), KL_GRID), KL_GRID);
-  const nChunks = Math.max(1, Math.min(D, Math.round(kl / TARGET_CHUNK_BITS)));
-  const kbar16 = Math.max(1, Math.min(255, Math.round((16 * kl) / nChunks)));
-  const log2K = Math.max(2, Math.min(MAX_LOG2_K, Math.ceil(kbar16 / 16) + REC_K_MARGIN));
-  return { vp, nChunks, kbar16, log2K };
+  for (let bits = tuning.chunkBits; ; bits--) {
+    const nChunks = Math.max(1, Math.min(D, Math.round(kl / bits)));
+    const kbar16 = Math.max(1, Math.min(1023, Math.round((16 * kl) / nChunks)));
+    const log2K = Math.max(2, Math.min(tuning.maxLog2K, Math.ceil(kbar16 / 16) + tuning.margin));
+    if (bits <= MIN_CHUNK_BITS || nChunks * 2 ** log2K <= tuning.workPerDim * D) return { vp, nChunks, kbar16, log2K };
+  }
+}
+
+function sideIndex(muP: Float64Array, muQ: Float64Array, coded: Uint8Array): { qv: number; D: number } {
+  let e2 = 0;
+  let D = 0;
+  for (let i = 0; i < coded.length; i++) {
+    if (!coded[i]) continue;
+    e2 += (muQ[i] - muP[i]) ** 2;
+    D++;
+  }
+  return { qv: toIndex(Math.max(1e-30, e2 / Math.max(1, D)), VAR_GRID), D };
+}
+
+/** Candidates the encoder's search scores for this step (chunks × K): the step's compute. */
+export function recWork(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, tuning: RecTuning = REC_TUNING): number {
+  const { qv, D } = sideIndex(muP, muQ, coded);
+  const plan = recPlan(qv, g.variance, D, tuning);
+  return plan.nChunks * 2 ** plan.log2K;
 }
 
 /**
  * x_s on both sides: μ_p everywhere, and on the coded dims (order `idx`) of chunk c the chosen
  * candidate best[c], μ_p + σ_p ξ.
  */
-export function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
+function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
   const next = Float64Array.from(muP);
   const D = idx.length;
   const z = new Float64Array(maxChunkDims(D, best.length));
   for (let c = 0; c < best.length; c++) {
     const lo = chunkStart(D, best.length, c);
     const n = chunkStart(D, best.length, c + 1) - lo;
-    recCandidates(seed, step, c, n, best[c], 1, z);
+    recCandidate(seed, step, c, n, best[c], z);
     for (let m = 0; m < n; m++) next[idx[lo + m]] = muP[idx[lo + m]] + sp * z[m];
   }
   return next;
@@ -140,20 +207,17 @@ export interface RecEncoded {
 }
 
 /** `prev`: the tile's previous REC step's side information, null for its first REC step. */
-export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, out: SymbolSink, prev: RecSide | null): RecEncoded {
-  const idx = codedIndices(coded);
-  const D = idx.length;
-  let e2 = 0;
-  for (const i of idx) e2 += (muQ[i] - muP[i]) ** 2;
-  const qv = toIndex(Math.max(1e-30, e2 / Math.max(1, D)), VAR_GRID);
+export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, out: SymbolSink, prev: RecSide | null, tuning: RecTuning = REC_TUNING): RecEncoded {
+  const idx = codedOrder(coded, seed, step);
+  const { qv, D } = sideIndex(muP, muQ, coded);
   const vq = g.variance;
-  const { vp, nChunks, kbar16, log2K } = recPlan(qv, vq, D);
+  const { vp, nChunks, kbar16, log2K } = recPlan(qv, vq, D, tuning);
   const sp = Math.sqrt(vp);
   // the step's KL in bits under the coded p (with the unquantised mismatch)
   let klNats = 0;
   for (const i of idx) klNats += gaussianKl(muQ[i], vq, muP[i], vp);
   const K = 2 ** log2K;
-  const zipf = new ZipfCoder(zipfExponent(kbar16 / 16), K);
+  const zipf = indexCoder(kbar16, log2K);
   encodeSide(out, { qv }, prev ?? recSideStart(g));
   // log w(ξ) = log q(μ_p + σ_p ξ) − log p(μ_p + σ_p ξ) = c2 Σ ξ² + Σ b_m ξ_m + const, with
   // c2 = ½ − σ_p²/(2σ_q²) and b_m = σ_p (μ_q − μ_p)_m / σ_q²; the constant does not move the argmin
@@ -164,11 +228,11 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
 }
 
 /** Reads one step's symbols from `dec` (the caller checks the stream's end). */
-export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide | null): { next: Float64Array; side: RecSide } {
-  const idx = codedIndices(coded);
+export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide | null, tuning: RecTuning = REC_TUNING): { next: Float64Array; side: RecSide } {
+  const idx = codedOrder(coded, seed, step);
   const sent = decodeSide(dec, prev ?? recSideStart(g));
-  const plan = recPlan(sent.qv, g.variance, idx.length);
-  const zipf = new ZipfCoder(zipfExponent(plan.kbar16 / 16), 2 ** plan.log2K);
+  const plan = recPlan(sent.qv, g.variance, idx.length, tuning);
+  const zipf = indexCoder(plan.kbar16, plan.log2K);
   const best = new Int32Array(plan.nChunks);
   for (let c = 0; c < plan.nChunks; c++) best[c] = zipf.decode(dec) - 1;
   return { next: chosenState(muP, idx, Math.sqrt(plan.vp), seed, step, best), side: sent };

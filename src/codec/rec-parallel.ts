@@ -12,13 +12,13 @@ import { searchChunks, type RecSearch } from './rec-search.js';
 export interface RecParallelism {
   /** threads in all, the calling one included (default: the machine's cores, at most 8) */
   threads: number;
-  /** steps with fewer candidate draws than this run on the calling thread alone */
-  minDraws: number;
+  /** steps scoring fewer candidates than this (chunks × K) run on the calling thread alone */
+  minCandidates: number;
   /** give up when no chunk finishes for this long (a dead worker must not hang the encoder) */
   stallMs: number;
 }
 
-const settings: RecParallelism = { threads: Math.min(8, availableParallelism()), minDraws: 2 ** 22, stallMs: 120_000 };
+const settings: RecParallelism = { threads: Math.min(8, availableParallelism()), minCandidates: 2 ** 20, stallMs: 120_000 };
 let pool: Worker[] = [];
 
 export function configureRecParallelism(o: Partial<RecParallelism>): RecParallelism {
@@ -49,8 +49,7 @@ function workers(n: number): Worker[] {
 /** best[c] for every chunk of the step (see `searchChunks`). */
 export function searchAllChunks(s: RecSearch): Int32Array {
   const { nChunks } = s;
-  const draws = s.K * s.D;
-  const helpers = draws >= settings.minDraws ? Math.max(0, Math.min(settings.threads - 1, nChunks - 1)) : 0;
+  const helpers = s.K * nChunks >= settings.minCandidates ? Math.max(0, Math.min(settings.threads - 1, nChunks - 1)) : 0;
   if (helpers === 0) {
     const best = new Int32Array(nChunks);
     searchChunks(s, 0, nChunks, best);

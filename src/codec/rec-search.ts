@@ -1,20 +1,29 @@
 /**
- * The encoder's half of reverse channel coding: for each chunk of a step, the candidate the
- * Poisson functional representation selects. Plain arrays in and out, so worker threads can run
- * disjoint ranges of chunks (`rec-parallel.ts`) with results identical to one thread.
+ * The candidates of reverse channel coding and the encoder's search among them.
+ *
+ * Candidate family (format 7). A chunk of n coded dims has candidates ξ_j ∈ R^n, j = 0 … K−1, in
+ * blocks of P = the smallest power of two above n: candidate j = (block k = ⌊j/P⌋, row i = j mod P)
+ * is ξ_j[m] = g_k[m] · (−1)^popcount(i & (m+1)), g_k the block's n ziggurat normals from the shared
+ * stream (seed, step, chunk). A sign flip of i.i.d. normals is i.i.d. normal, so every candidate is
+ * exactly N(0, I) — the prior's shape — and the decoder rebuilds the chosen one from n normals. The
+ * encoder needs each candidate's log-weight, whose ξ-dependent part is c2‖ξ‖² + b·ξ: within a block
+ * ‖ξ‖² = ‖g_k‖² is shared and b·ξ_j for all P rows is one fast Walsh–Hadamard transform of
+ * (b ⊙ g_k) (Walsh positions 1 … n; position 0, common to every row, is left empty). So a block
+ * costs n normals and P·log2 P additions instead of P·n of each: candidates are ~20–100x cheaper
+ * than independent draws, which buys chunks of more bits (less index overhead per bit) and more
+ * candidates per chunk (samples closer to the posterior). Rows of one block are not independent —
+ * their projections on b correlate through the Walsh spectrum of b² ⊙ g², ~1/√n for a spread-out b
+ * (the channel permutes dims so b is) — measured, the chain loses little to it (bench/rec-chain.ts).
+ *
+ * Search: Poisson functional representation over the K candidates, j* = argmin_j (log T_j − log w_j),
+ * T_j the arrival times of an encoder-private Poisson process (its own fast generator: they never
+ * leave the encoder, only have to be reproducible). Plain arrays in and out, so worker threads can
+ * run disjoint ranges of chunks (`rec-parallel.ts`) with results identical to one thread.
  */
-import { PhiloxStream } from '../bitstream/philox.js';
+import { philox4x32 } from '../bitstream/philox.js';
 import { zigguratNormals } from '../bitstream/ziggurat.js';
 
 export const REC_STREAM = 0x52454331;
-
-/**
- * Candidates j0 … j0+count−1 of a chunk of n dims: candidate j is normals j·n … j·n+n−1 of the
- * chunk's ziggurat stream, so any single candidate can be drawn on its own.
- */
-export function recCandidates(seed: readonly [number, number], step: number, chunk: number, n: number, j0: number, count: number, out: Float64Array): void {
-  zigguratNormals(seed, [REC_STREAM, step, chunk], out.subarray(0, n * count), j0 * n);
-}
 
 /**
  * First coded dim of chunk c when D dims are split into nChunks chunks whose sizes differ by at
@@ -29,6 +38,75 @@ export function maxChunkDims(D: number, nChunks: number): number {
   return Math.ceil(D / nChunks) + 1;
 }
 
+/** Rows per block for a chunk of n dims: the smallest power of two > n (Walsh positions 1 … n). */
+export function walshSize(n: number): number {
+  let P = 2;
+  while (P <= n) P *= 2;
+  return P;
+}
+
+function parity(x: number): number {
+  x ^= x >>> 16;
+  x ^= x >>> 8;
+  x ^= x >>> 4;
+  x ^= x >>> 2;
+  x ^= x >>> 1;
+  return x & 1;
+}
+
+/** cyclic shifts of a block's normals, each with its P Walsh rows */
+export const REC_SHIFTS = 16;
+
+/** The block normals g_k of a chunk (shared by encoder and decoder). */
+function blockNormals(seed: readonly [number, number], step: number, chunk: number, n: number, k: number, out: Float64Array): void {
+  zigguratNormals(seed, [REC_STREAM, step, chunk], out.subarray(0, n), k * n);
+}
+
+/** out[m] = g[(m + r) mod n] for m < n */
+function shifted(g: Float64Array, n: number, r: number, out: Float64Array): void {
+  const s = r % n;
+  for (let m = 0; m < n - s; m++) out[m] = g[m + s];
+  for (let m = n - s; m < n; m++) out[m] = g[m + s - n];
+}
+
+/** Candidate j of a chunk of n dims into out[0 … n). */
+export function recCandidate(seed: readonly [number, number], step: number, chunk: number, n: number, j: number, out: Float64Array): void {
+  const P = walshSize(n);
+  const block = REC_SHIFTS * P;
+  const g = new Float64Array(n);
+  blockNormals(seed, step, chunk, n, Math.floor(j / block), g);
+  const r = Math.floor((j % block) / P);
+  const i = j % P;
+  shifted(g, n, r, out);
+  for (let m = 0; m < n; m++) if (parity(i & (m + 1))) out[m] = -out[m];
+}
+
+/** In-place fast Walsh–Hadamard transform, natural (Hadamard) order: v[i] ← Σ_m v[m] (−1)^popcount(i&m). */
+export function fwht(v: Float64Array): void {
+  const P = v.length;
+  for (let h = 1; h < P; h *= 2) {
+    for (let i = 0; i < P; i += 2 * h) {
+      for (let m = i; m < i + h; m++) {
+        const a = v[m];
+        const c = v[m + h];
+        v[m] = a + c;
+        v[m + h] = a - c;
+      }
+    }
+  }
+}
+
+/**
+ * The state of the encoder's private generator for one chunk's arrival times (xoshiro128+, keyed by a
+ * Philox block of (seed, step, chunk), so a chunk's arrivals depend on nothing else).
+ */
+function privateKey(seed: readonly [number, number], step: number, chunk: number): Uint32Array {
+  const key = new Uint32Array(4);
+  philox4x32(0, REC_STREAM + 1, step, chunk, seed[0], seed[1], key);
+  key[0] |= 1; // xoshiro's state must not be all zero
+  return key;
+}
+
 export interface RecSearch {
   seed: [number, number];
   step: number;
@@ -40,40 +118,64 @@ export interface RecSearch {
   K: number;
   /** log w(ξ) = c2 Σ ξ² + Σ b_m ξ_m + const */
   c2: number;
-  /** b_m = σ_p (μ_q − μ_p)_m / σ_q², in coded order (length D) */
+  /** b_m = σ_p (μ_q − μ_p)_m / σ_q², in the step's coded order (length D) */
   b: Float64Array;
 }
 
 /**
- * Chunks [from, to): best[c] = argmin_j (log T_j − log w_j), T_j the arrival times of the
- * encoder's private Poisson process. `done[0]` counts finished chunks (for a waiting thread).
+ * Chunks [from, to): best[c] = argmin_j (log T_j − log w_j). `done[0]` counts finished chunks
+ * (for a waiting thread).
  */
 export function searchChunks(s: RecSearch, from: number, to: number, best: Int32Array, done?: Int32Array): void {
   const { K, nChunks, D, c2, b } = s;
-  const z = new Float64Array(K * maxChunkDims(D, nChunks));
-  const arrivals = new Float64Array(K);
+  const g = new Float64Array(maxChunkDims(D, nChunks));
+  const gs = new Float64Array(g.length);
   for (let c = from; c < to; c++) {
     const lo = chunkStart(D, nChunks, c);
     const n = chunkStart(D, nChunks, c + 1) - lo;
-    recCandidates(s.seed, s.step, c, n, 0, K, z);
-    // encoder-private arrival times (deterministic, so encoding is reproducible)
-    new PhiloxStream(s.seed, [REC_STREAM + 1, s.step, c]).uniforms(arrivals);
+    const P = walshSize(n);
+    const v = new Float64Array(P);
+    let [xa, xb, xc, xd] = privateKey(s.seed, s.step, c);
     let T = 0;
     let bestJ = 0;
     let bestScore = Infinity;
-    for (let j = 0; j < K; j++) {
-      T += -Math.log(arrivals[j]);
-      let sq = 0;
-      let lin = 0;
-      for (let m = 0, at = j * n; m < n; m++, at++) {
-        const xi = z[at];
-        sq += xi * xi;
-        lin += b[lo + m] * xi;
+    let sq = 0;
+    for (let j0 = 0; j0 < K; j0 += P) {
+      const r = (j0 / P) % REC_SHIFTS;
+      if (r === 0) {
+        blockNormals(s.seed, s.step, c, n, j0 / (P * REC_SHIFTS), g);
+        sq = 0;
+        for (let m = 0; m < n; m++) sq += g[m] * g[m];
       }
-      const score = Math.log(T) - (c2 * sq + lin);
-      if (score < bestScore) {
-        bestScore = score;
-        bestJ = j;
+      shifted(g, n, r, gs);
+      v.fill(0);
+      for (let m = 0; m < n; m++) v[m + 1] = b[lo + m] * gs[m];
+      fwht(v);
+      const base = c2 * sq;
+      const rows = Math.min(P, K - j0);
+      // T only grows, so row i can win only if log w_i > log T(block start) − bestScore: the
+      // logarithm of T is taken for those rows alone
+      const logT0 = T > 0 ? Math.log(T) : -Infinity;
+      let floor = logT0 - bestScore;
+      for (let i = 0; i < rows; i++) {
+        // Exp(1) increment from xoshiro128+ (inlined: a closure's state is several times slower)
+        const u = ((xa + xd) >>> 0) + 0.5;
+        const t = xb << 9;
+        xc ^= xa;
+        xd ^= xb;
+        xb ^= xc;
+        xa ^= xd;
+        xc ^= t;
+        xd = (xd << 11) | (xd >>> 21);
+        T -= Math.log(u / 4294967296);
+        const lw = base + v[i];
+        if (lw <= floor) continue;
+        const score = Math.log(T) - lw;
+        if (score < bestScore) {
+          bestScore = score;
+          bestJ = j0 + i;
+          floor = logT0 - bestScore;
+        }
       }
     }
     best[c] = bestJ;
