@@ -13,14 +13,11 @@
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
-import { makeLayout, imageToState, meansForSamples } from '../src/codec/layout.js';
-import { predictX0, stepGeometry, modelMean, initialState } from '../src/codec/step-math.js';
 import { recEncode, REC_TUNING, type RecSide, type RecTuning } from '../src/codec/rec-channel.js';
 import { x0Plan } from '../src/codec/x0-coder.js';
 import { logSnrSchedule, DEFAULT_STEPS } from '../src/codec/coding-schedule.js';
-import { unetFactor, stepKlBits } from '../src/codec/encoder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
-import { exactChain } from './exact-chain.js';
+import { exactChain, runChain } from './exact-chain.js';
 import { loadEvalImages } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
@@ -42,37 +39,25 @@ async function main() {
   const t0 = performance.now();
   for (const [ii, img] of images.entries()) {
     const raw = { ...img, channels: 3 as const };
-    const l = makeLayout(img.width, img.height, 3, unetFactor(den));
-    const x0 = imageToState(raw, l);
     const runRec = () => {
-      let x = initialState(seed, l.n);
       let prev: RecSide | null = null;
-      const steps: Array<{ t: number; s: number; klBits: number; codedBits?: number; meanCarried?: number }> = [];
-      for (let k = 0; k + 1 < path.length; k++) {
-        const [t, s] = [path[k], path[k + 1]];
-        const x0hat = predictX0(sch, t, x, den.eps(x, l.paddedHeight, l.paddedWidth, t));
-        const g = stepGeometry(sch, t, s);
-        const muP = modelMean(g, x, x0hat);
-        const muQ = modelMean(g, x, x0);
-        const kl = stepKlBits(g, l, muP, muQ);
-        {
-          const rec = new SymbolRecorder();
-          const r = recEncode(g, muP, muQ, l.coded, seed, k, rec, prev, tuning);
-          prev = r.side;
-          x = r.next;
-          let num = 0;
-          let e2 = 0;
-          for (let i = 0; i < l.n; i++) {
-            if (!l.coded[i]) continue;
-            num += (x[i] - muP[i]) * (muQ[i] - muP[i]);
-            e2 += (muQ[i] - muP[i]) ** 2;
-          }
-          steps.push({ t, s, klBits: kl, codedBits: rec.bits, meanCarried: num / Math.max(1e-300, e2) });
+      const coded: Array<{ codedBits: number; meanCarried: number }> = [];
+      const chain = runChain(den, raw, path, seed, (k, g, muP, muQ, l) => {
+        const rec = new SymbolRecorder();
+        const r = recEncode(g, muP, muQ, l.coded, seed, k, rec, prev, tuning);
+        prev = r.side;
+        let num = 0;
+        let e2 = 0;
+        for (let i = 0; i < l.n; i++) {
+          if (!l.coded[i]) continue;
+          num += (r.next[i] - muP[i]) * (muQ[i] - muP[i]);
+          e2 += (muQ[i] - muP[i]) ** 2;
         }
-      }
-      const tl = path[path.length - 1];
-      const xh = predictX0(sch, tl, x, den.eps(x, l.paddedHeight, l.paddedWidth, tl));
-      return { steps, endBits: 8 * x0Plan(raw.data, meansForSamples(xh, l), raw).estimatedBytes };
+        coded.push({ codedBits: rec.bits, meanCarried: num / Math.max(1e-300, e2) });
+        return r.next;
+      });
+      const steps = chain.stepBits.map((klBits, k) => ({ t: path[k], s: path[k + 1], klBits, ...coded[k] }));
+      return { steps, endBits: 8 * x0Plan(raw.data, chain.finalMeans(), raw).estimatedBytes };
     };
     const ex = exactChain(den, raw, path, seed, ii);
     const exact = { steps: ex.stepBits.map((klBits) => ({ klBits })), endBits: 8 * x0Plan(raw.data, ex.finalMeans(), raw).estimatedBytes };
