@@ -9,8 +9,9 @@
  * its K candidates can reach.) For each chunk both sides know K candidates z_j = μ_p + σ_p ξ_j
  * (ξ_j from the shared stream, see rec-search.ts); the encoder picks j* by the Poisson functional
  * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
- * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a Zipf law whose exponent
- * follows k̄ (Li & El Gamal 2018; Theis & Yosri 2022; DiffC, Vonderfecht & Liu 2025).
+ * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a law fitted to the
+ * capped search's indices (see indexOctaveWeights) (Li & El Gamal 2018; Theis & Yosri 2022; DiffC,
+ * Vonderfecht & Liu 2025).
  * Side information at the head of the step's symbols: e² on a logarithmic grid, coded as the change
  * from the tile's previous REC step (e² drifts slowly along the schedule: ~4 bits instead of 8) or,
  * for the tile's first REC step, from a prediction by the step's geometry (see recSideStart); the
@@ -149,7 +150,8 @@ interface RecPlan {
  * dims. With σ_p² = σ̃² + e² the step's KL is exactly (D/2)·log2(1 + e²/σ̃²) (e² the mean squared
  * mismatch of the means), so the KL needs no side information of its own; it is evaluated at the
  * quantised ê² with deterministic arithmetic and put on a grid before it sizes the chunks (n chunks
- * of ≈ k̄ = TARGET_CHUNK_BITS bits, sizes differing by at most one dim).
+ * of ≈ k̄ = tuning.chunkBits bits, or fewer if the step's work bound says so, sizes differing by
+ * at most one dim).
  */
 function recPlan(qv: number, vq: number, D: number, tuning: RecTuning): RecPlan {
   const e2 = fromIndex(qv, VAR_GRID);
