@@ -3,7 +3,7 @@
  * lossless codecs on the dev-eval photos, 64x64 (whole image) and 256x256.
  *
  *   npm run bench -- [--images data/eval] [--sizes 64,256] [--limit N] [--model FILE] [--steps K | t1,t2,…]
- *                    [--recon mean,flow,sample] [--recon-256 mean,flow] [--out bench/results] [--no-bound]
+ *                    [--recon auto,mean,flow,sample] [--recon-256 auto,mean,flow] [--out bench/results] [--no-bound]
  *                    [--encode JSON]   (further encoder options, e.g. '{"losslessSlack":0.2}')
  */
 import { parseArgs } from 'node:util';
@@ -21,8 +21,8 @@ async function main() {
       limit: { type: 'string' },
       model: { type: 'string', default: DEFAULT_MODEL_PATH },
       steps: { type: 'string' },
-      recon: { type: 'string', default: 'mean,flow,sample' },
-      'recon-256': { type: 'string', default: 'mean,flow' },
+      recon: { type: 'string', default: 'auto,mean,flow,sample' },
+      'recon-256': { type: 'string', default: 'auto,mean,flow' },
       out: { type: 'string', default: 'bench/results' },
       'no-bound': { type: 'boolean', default: false },
       encode: { type: 'string' },
