@@ -4,7 +4,7 @@ import { TINY_UNET, initParams, countParams, unetForward, type UNetConfig } from
 import { layoutOf, flatten, toTensors } from '../src/model/flat-params.js';
 import { lossAndGrads } from '../src/model/train-step.js';
 import { newAdam, adamUpdate } from '../src/model/adam.js';
-import { NoiseSchedule, DDPM_LINEAR } from '../src/model/schedule.js';
+import { NoiseSchedule, DDPM_LINEAR, descendingTimesteps } from '../src/model/schedule.js';
 import { boundOf, fullBoundSteps, type EpsPredictor } from '../src/model/bound.js';
 import { gaussianKl, posteriorCoefs } from '../src/model/diffusion.js';
 import { serializeModel, parseModel, modelHash } from '../src/model/model-file.js';
@@ -124,4 +124,10 @@ test('model files round-trip; hash is stable; corruption is a clear error', (t) 
   bad[bad.length - 100] ^= 0xff;
   t.throws(() => parseModel(bad), { message: /hash mismatch|not a ddpm-codec model|wrong size/ });
   t.throws(() => parseModel(new Uint8Array([1, 2, 3])), { message: /not a ddpm-codec model/ });
+});
+
+test('descendingTimesteps: integers >= 1, strictly descending, nothing else', (t) => {
+  t.true(descendingTimesteps([1000, 5, 1]));
+  t.true(descendingTimesteps([]));
+  for (const bad of [[1000, 5, 5], [1000, 0], [1000, 2.5], ['1000'], [3, 7], [1000, -1], [1000, NaN]]) t.false(descendingTimesteps(bad), JSON.stringify(bad));
 });

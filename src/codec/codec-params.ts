@@ -1,6 +1,7 @@
 /** The codec parameters stored in a .ddpm header, and their validation (untrusted input). */
 import { DdpmError } from '../bitstream/errors.js';
 import { tileGrid, MIN_TILE_SIZE } from './tile-grid.js';
+import { descendingTimesteps } from '../model/schedule.js';
 
 /**
  * Bumped whenever a decoder of this build would compute different numbers from the same file —
@@ -74,7 +75,7 @@ export function readCodecParams(raw: unknown, image: { width: number; height: nu
   if (!Array.isArray(rawTiles) || rawTiles.length !== nTiles) throw bad(`expected ${nTiles} tiles`);
   const tiles = rawTiles.map((steps): TileParams => {
     if (!Array.isArray(steps) || steps.length < 1 || steps.length > MAX_STEPS) throw bad('coding steps missing or too many');
-    for (let i = 0; i < steps.length; i++) if (!Number.isInteger(steps[i]) || steps[i] < 1 || (i > 0 && steps[i] >= steps[i - 1])) throw bad('coding steps must be descending positive integers');
+    if (!descendingTimesteps(steps)) throw bad('coding steps must be descending positive integers');
     return { steps: steps as number[] };
   });
   return { version: raw[0] as number, channel, seed, snapBits: 16, factor, tileSize, tiles };

@@ -20,6 +20,7 @@ import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
 import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams, stepChannelName } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
+import { descendingTimesteps } from '../model/schedule.js';
 import { recEncode, recWork, type RecSide } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
@@ -185,7 +186,7 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   // explicit timesteps; or K log-SNR steps; or the model's searched schedule (ddpm schedule), else 24 log-SNR steps
   const steps = Array.isArray(o.steps) ? o.steps : o.steps === undefined && den.model.codingSchedule ? den.model.codingSchedule : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
   if (steps[0] !== sch.T) throw new DdpmError('BAD_ARGUMENT', `coding steps must start at T = ${sch.T}`);
-  for (let i = 1; i < steps.length; i++) if (!(Number.isInteger(steps[i]) && steps[i] >= 1 && steps[i] < steps[i - 1])) throw new DdpmError('BAD_ARGUMENT', 'coding steps must be descending integers >= 1');
+  if (!descendingTimesteps(steps)) throw new DdpmError('BAD_ARGUMENT', 'coding steps must be descending integers >= 1');
   const tileSize = o.tileSize ?? DEFAULT_TILE_SIZE;
   if (!(Number.isInteger(tileSize) && tileSize >= MIN_TILE_SIZE && tileSize <= 65536)) throw new DdpmError('BAD_ARGUMENT', `tile size must be an integer in [${MIN_TILE_SIZE}, 65536]`);
   validateGeometry(img);

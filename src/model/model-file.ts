@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { pack, unpack } from 'msgpackr';
 import { type UNetConfig, paramSpecs, validateConfig } from './unet.js';
-import { type ScheduleConfig } from './schedule.js';
+import { type ScheduleConfig, descendingTimesteps } from './schedule.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { float32FromBytes, bytesOfFloat32 } from './float-bytes.js';
 
@@ -101,8 +101,7 @@ export function parseModel(bytes: Uint8Array, source = 'model'): LoadedModel {
 /** Checks a stored coding schedule: descending integers from T down to at least 1. */
 export function validateSchedule(steps: unknown, T: number, source: string): number[] {
   const bad = () => new DdpmError('MODEL_MISMATCH', `${source}: coding schedule malformed`);
-  if (!Array.isArray(steps) || steps.length < 1 || steps.length > 1000 || steps[0] !== T) throw bad();
-  for (let i = 1; i < steps.length; i++) if (!Number.isInteger(steps[i]) || steps[i] < 1 || steps[i] >= steps[i - 1]) throw bad();
+  if (!Array.isArray(steps) || steps.length < 1 || steps.length > 1000 || steps[0] !== T || !descendingTimesteps(steps)) throw bad();
   return steps as number[];
 }
 

@@ -13,6 +13,18 @@ export interface ScheduleConfig {
   betaEnd?: number;
 }
 
+/**
+ * Whether `steps` is a run of timesteps a coding schedule can take: integers ≥ 1, strictly
+ * descending (the model file, the .ddpm header and the encoder's options all hold such runs).
+ */
+export function descendingTimesteps(steps: readonly unknown[]): boolean {
+  for (let i = 0; i < steps.length; i++) {
+    const t = steps[i];
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || (i > 0 && t >= (steps[i - 1] as number))) return false;
+  }
+  return true;
+}
+
 export const DDPM_LINEAR: ScheduleConfig = { kind: 'linear', T: 1000, betaStart: 1e-4, betaEnd: 0.02 };
 
 export class NoiseSchedule {
