@@ -76,7 +76,8 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
   for (const img of o.images) {
     o.onProgress?.(`${o.label} ${img.name}: encoding`);
     const t0 = performance.now();
-    const enc = encodeImage({ width: img.width, height: img.height, channels: 3, data: img.data }, o.den, { ...o.encode, ...(o.steps !== undefined ? { steps: o.steps } : {}) });
+    const raw = { width: img.width, height: img.height, channels: 3 as const, data: img.data };
+    const enc = encodeImage(raw, o.den, { ...o.encode, ...(o.steps !== undefined ? { steps: o.steps } : {}) });
     const encodeSeconds = (performance.now() - t0) / 1000;
     const parsed = readContainer(enc.bytes);
     const ours: Record<string, Point[]> = {};
@@ -101,9 +102,10 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
     const sent = enc.tiles.map(() => 0);
     let idealSum = 0;
     let boundSum = 0;
-    o.onProgress?.(`${o.label} ${img.name}: exact-chain bound`);
     const tileSteps = enc.tiles[0].steps;
-    const bound = enc.tiles.length === 1 && tileSteps.length ? exactChain(o.den, { width: img.width, height: img.height, channels: 3, data: img.data }, [tileSteps[0].t, ...tileSteps.map((st) => st.s)]).stepBits : null;
+    const oneTile = enc.tiles.length === 1 && tileSteps.length > 0;
+    if (oneTile) o.onProgress?.(`${o.label} ${img.name}: exact-chain bound`);
+    const bound = oneTile ? exactChain(o.den, raw, [tileSteps[0].t, ...tileSteps.map((st) => st.s)]).stepBits : null;
     const truncation: ImageResult['oursDetail']['truncation'] = [];
     for (const c of info.chunks) {
       for (let i = 0; i < c.steps.length; i++) {
