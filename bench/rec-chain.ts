@@ -10,10 +10,11 @@
  *
  *   npm run build && node dist/bench/rec-chain.js [--size 64] [--limit 8] [--model F] [--steps t1,t2,…]
  *     [--chunk-bits B --margin M --max-log2k L --work-per-dim W]   (the REC chunking to try; default: the format's)
+ *     [--temper λ]   (the encoder's search tempering; default REC_TEMPER)
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
-import { recEncode, REC_TUNING, type RecSide, type RecTuning } from '../src/codec/rec-channel.js';
+import { recEncode, REC_TUNING, REC_TEMPER, type RecSide, type RecTuning } from '../src/codec/rec-channel.js';
 import { x0Plan } from '../src/codec/x0-coder.js';
 import { logSnrSchedule, DEFAULT_STEPS } from '../src/codec/coding-schedule.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
@@ -22,8 +23,9 @@ import { loadEvalImages } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
 async function main() {
-  const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, limit: { type: 'string', default: '8' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, images: { type: 'string', default: 'data/eval' }, steps: { type: 'string' }, 'chunk-bits': { type: 'string' }, margin: { type: 'string' }, 'max-log2k': { type: 'string' }, 'work-per-dim': { type: 'string' } } });
+  const { values } = parseArgs({ options: { size: { type: 'string', default: '64' }, limit: { type: 'string', default: '8' }, model: { type: 'string', default: DEFAULT_MODEL_PATH }, images: { type: 'string', default: 'data/eval' }, steps: { type: 'string' }, 'chunk-bits': { type: 'string' }, margin: { type: 'string' }, 'max-log2k': { type: 'string' }, 'work-per-dim': { type: 'string' }, temper: { type: 'string' } } });
   const tuning: RecTuning = { chunkBits: Number(values['chunk-bits'] ?? REC_TUNING.chunkBits), margin: Number(values.margin ?? REC_TUNING.margin), maxLog2K: Number(values['max-log2k'] ?? REC_TUNING.maxLog2K), workPerDim: Number(values['work-per-dim'] ?? REC_TUNING.workPerDim) };
+  const temper = Number(values.temper ?? REC_TEMPER);
   const den = await loadDenoiser(values.model);
   const sch = den.schedule;
   const path = values.steps ? values.steps.split(',').map(Number) : (den.model.codingSchedule ?? logSnrSchedule(sch, DEFAULT_STEPS)).filter((t) => t >= 8);
@@ -44,7 +46,7 @@ async function main() {
       const coded: Array<{ codedBits: number; meanCarried: number }> = [];
       const chain = runChain(den, raw, path, seed, (k, g, muP, muQ, l) => {
         const rec = new SymbolRecorder();
-        const r = recEncode(g, muP, muQ, l.coded, seed, k, rec, prev, tuning);
+        const r = recEncode(g, muP, muQ, l.coded, seed, k, rec, prev, tuning, temper);
         prev = r.side;
         let num = 0;
         let e2 = 0;
@@ -84,7 +86,7 @@ async function main() {
     meanCarried: mean((r) => r.rec.meanCarried * px),
   };
   console.error(JSON.stringify(summary));
-  console.log(JSON.stringify({ machine: machineInfo(), model: { id: den.model.id, sha256: den.model.sha256 }, size: Number(values.size), tuning, path, summary, perImage }, null, 1));
+  console.log(JSON.stringify({ machine: machineInfo(), model: { id: den.model.id, sha256: den.model.sha256 }, size: Number(values.size), tuning, temper, images: values.images, path, summary, perImage }, null, 1));
 }
 
 main().catch((e) => {

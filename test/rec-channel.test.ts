@@ -142,13 +142,13 @@ function referenceArrivals(seed: [number, number], step: number, chunk: number, 
 test('rec search: the fast Walsh search picks the argmin over the very candidates the decoder rebuilds', (t) => {
   const seed: [number, number] = [11, 12];
   const step = 3;
-  for (const [D, nChunks, K] of [[90, 3, 2000], [37, 1, 5000], [640, 4, 3000]]) {
+  for (const [D, nChunks, K, temper] of [[90, 3, 2000, 1], [37, 1, 5000, 1], [640, 4, 3000, 1], [90, 3, 2000, 1.2], [640, 4, 3000, 1.7]]) {
     const b = new Float64Array(D);
     new PhiloxStream(seed, [D, 0, 0]).normals(b);
     for (let i = 0; i < D; i++) b[i] *= 0.35;
     const c2 = -0.04;
     const best = new Int32Array(nChunks);
-    searchChunks({ seed, step, nChunks, D, K, c2, b }, 0, nChunks, best);
+    searchChunks({ seed, step, nChunks, D, K, c2, b, temper }, 0, nChunks, best);
     for (let c = 0; c < nChunks; c++) {
       const lo = chunkStart(D, nChunks, c);
       const n = chunkStart(D, nChunks, c + 1) - lo;
@@ -160,13 +160,13 @@ test('rec search: the fast Walsh search picks the argmin over the very candidate
         recCandidate(seed, step, c, n, j, xi);
         let lw = 0;
         for (let m = 0; m < n; m++) lw += c2 * xi[m] * xi[m] + b[lo + m] * xi[m];
-        const score = Math.log(T[j]) - lw;
+        const score = Math.log(T[j]) - temper * lw;
         if (score < refScore) {
           refScore = score;
           ref = j;
         }
       }
-      t.is(best[c], ref, `D=${D} chunk ${c}`);
+      t.is(best[c], ref, `D=${D} chunk ${c} λ=${temper}`);
     }
   }
 });

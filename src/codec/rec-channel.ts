@@ -8,8 +8,8 @@
  * evenly over the chunks; in raster order a chunk over an edge carried several times k̄, more than
  * its K candidates can reach.) For each chunk both sides know K candidates z_j = μ_p + σ_p ξ_j
  * (ξ_j from the shared stream, see rec-search.ts); the encoder picks j* by the Poisson functional
- * representation — j* = argmin_j (log T_j − log w_j), T_j arrival times of a private Poisson process,
- * log w_j = log q(z_j) − log p(z_j) — and the index is range-coded under a law fitted to the
+ * representation — j* = argmin_j (log T_j − λ log w_j), T_j arrival times of a private Poisson process,
+ * log w_j = log q(z_j) − log p(z_j), λ = REC_TEMPER — and the index is range-coded under a law fitted to the
  * capped search's indices (see indexOctaveWeights) (Li & El Gamal 2018; Theis & Yosri 2022; DiffC,
  * Vonderfecht & Liu 2025).
  * Side information at the head of the step's symbols: e² on a logarithmic grid, coded as the change
@@ -50,6 +50,18 @@ export interface RecTuning {
 }
 export const REC_TUNING: RecTuning = { chunkBits: 16, margin: 2, maxLog2K: 20, workPerDim: 4096 };
 const MIN_CHUNK_BITS = 6;
+
+/**
+ * The encoder's tempering λ of the search (rec-search.ts): the K-capped search cannot reach the
+ * samples of q whose log-weight exceeds log K (a chunk's log-weight spreads ±√(2·KL) nats around its
+ * KL), so its sample carries only ~0.88 of the mean correction μ_q − μ_p and later steps pay for the
+ * rest. Aiming at q^λ p^(1−λ) — the correction stretched by λ — makes the capped search carry more
+ * of it. Measured along the shipped path with \`bench/rec-chain.ts --temper\` (estimated whole file,
+ * 64x64, model photo-s step 11000): on 8 training photos 12.716 bpp at λ = 1, 12.683 at 1.1,
+ * 12.655 at 1.2; on the 8 dev-eval photos 14.087 at 1, 14.076 at 1.05, 14.006 at 1.1. Not part of
+ * the format: the decoder rebuilds whichever index it reads.
+ */
+export const REC_TEMPER = 1.15;
 
 /** The side information of a REC step: the grid index of e². */
 export interface RecSide {
@@ -209,7 +221,7 @@ export interface RecEncoded {
 }
 
 /** `prev`: the tile's previous REC step's side information, null for its first REC step. */
-export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, out: SymbolSink, prev: RecSide | null, tuning: RecTuning = REC_TUNING): RecEncoded {
+export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, out: SymbolSink, prev: RecSide | null, tuning: RecTuning = REC_TUNING, temper = REC_TEMPER): RecEncoded {
   const idx = codedOrder(coded, seed, step);
   const { qv, D } = sideIndex(muP, muQ, coded);
   const vq = g.variance;
@@ -224,7 +236,7 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   // log w(ξ) = log q(μ_p + σ_p ξ) − log p(μ_p + σ_p ξ) = c2 Σ ξ² + Σ b_m ξ_m + const, with
   // c2 = ½ − σ_p²/(2σ_q²) and b_m = σ_p (μ_q − μ_p)_m / σ_q²; the constant does not move the argmin
   const b = Float64Array.from(idx, (i) => (sp * (muQ[i] - muP[i])) / vq);
-  const best = searchAllChunks({ seed: [seed[0], seed[1]], step, nChunks, D, K, c2: 0.5 - vp / (2 * vq), b });
+  const best = searchAllChunks({ seed: [seed[0], seed[1]], step, nChunks, D, K, c2: 0.5 - vp / (2 * vq), b, temper });
   for (let c = 0; c < nChunks; c++) zipf.encode(out, best[c] + 1);
   return { next: chosenState(muP, idx, sp, seed, step, best), klBits: klNats / Math.LN2, side: { qv } };
 }

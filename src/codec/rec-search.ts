@@ -19,9 +19,11 @@
  * correction carried 0.84 vs 0.85; the 16 shifts did not hurt (16-bit chunks, 8 photos:
  * 14.21 with them, 14.27 without).
  *
- * Search: Poisson functional representation over the K candidates, j* = argmin_j (log T_j − log w_j),
+ * Search: Poisson functional representation over the K candidates, j* = argmin_j (log T_j − λ log w_j),
  * T_j the arrival times of an encoder-private Poisson process (its own fast generator: they never
- * leave the encoder, only have to be reproducible). Plain arrays in and out, so worker threads can
+ * leave the encoder, only have to be reproducible). λ = 1 targets q itself; λ > 1 targets the
+ * tempered q^λ p^(1−λ) (for the step's Gaussians: the mean correction stretched by λ, see
+ * REC_TEMPER in rec-channel.ts). Encoder-side only: the decoder rebuilds whichever index it reads. Plain arrays in and out, so worker threads can
  * run disjoint ranges of chunks (`rec-parallel.ts`) with results identical to one thread.
  */
 import { philox4x32 } from '../bitstream/philox.js';
@@ -124,14 +126,20 @@ export interface RecSearch {
   c2: number;
   /** b_m = σ_p (μ_q − μ_p)_m / σ_q², in the step's coded order (length D) */
   b: Float64Array;
+  /** λ, the weight on log w (1: plain PFR) */
+  temper: number;
 }
 
 /**
- * Chunks [from, to): best[c] = argmin_j (log T_j − log w_j). `done[0]` counts finished chunks
+ * Chunks [from, to): best[c] = argmin_j (log T_j − λ log w_j). `done[0]` counts finished chunks
  * (for a waiting thread).
  */
 export function searchChunks(s: RecSearch, from: number, to: number, best: Int32Array, done?: Int32Array): void {
-  const { K, nChunks, D, c2, b } = s;
+  const { K, nChunks, D, b } = s;
+  // λ log w = λ c2 ‖ξ‖² + (λ b)·ξ: scaling c2 and b is the whole tempering
+  const lam = s.temper;
+  if (!(lam > 0 && lam < 16)) throw new RangeError(`rec search: temper ${lam} outside (0, 16)`);
+  const c2 = lam * s.c2;
   const g = new Float64Array(maxChunkDims(D, nChunks));
   const gs = new Float64Array(g.length);
   for (let c = from; c < to; c++) {
@@ -153,11 +161,11 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
       }
       shifted(g, n, r, gs);
       v.fill(0);
-      for (let m = 0; m < n; m++) v[m + 1] = b[lo + m] * gs[m];
+      for (let m = 0; m < n; m++) v[m + 1] = lam * b[lo + m] * gs[m];
       fwht(v);
       const base = c2 * sq;
       const rows = Math.min(P, K - j0);
-      // T only grows, so row i can win only if log w_i > log T(block start) − bestScore: the
+      // T only grows, so row i can win only if λ log w_i > log T(block start) − bestScore: the
       // logarithm of T is taken for those rows alone
       const logT0 = T > 0 ? Math.log(T) : -Infinity;
       let floor = logT0 - bestScore;
