@@ -1,8 +1,10 @@
 /**
  * Ways to compute a 3x3 convolution's weight gradient on the active backend, in GFLOP/s, beside
  * the forward convolution of the same layer (the reference the training speed is measured against):
- *   - channels as batch (what src/model/layers.ts uses): x as [Ci, H+2, W+2, B] convolved, 'valid',
- *     with dy as a [H, W, B, Co] filter;
+ *   - the SIMD kernel (what src/model/layers.ts uses on wasm: src/model/conv-weight-grad.ts), fed from
+ *     the backend's memory, result back as a tensor;
+ *   - channels as batch (what layers.ts used before, and still does on other backends): x as
+ *     [Ci, H+2, W+2, B] convolved, 'valid', with dy as a [H, W, B, Co] filter;
  *   - im2col: the nine shifted copies of x concatenated, then one transposed matrix product;
  *   - one transposed matrix product per kernel offset;
  *   - kernel rows folded into channels: (B, H) as the contraction channels, one 1-D correlation per
@@ -11,6 +13,7 @@
  *   npm run build && node dist/bench/conv-weight-grad.js
  */
 import { tf, initBackend, backendFingerprint } from '../src/model/backend.js';
+import { weightGradient } from '../src/model/layers.js';
 import { machineInfo } from './machine.js';
 
 function time(f: () => tf.Tensor, reps = 5): number {
@@ -32,6 +35,7 @@ async function main() {
     const fresh = (t: tf.Tensor4D) => tf.add(t, 0) as tf.Tensor4D;
     const ways: Record<string, () => tf.Tensor> = {
       forwardConv: () => tf.conv2d(fresh(x), w, 1, 'same'),
+      simdKernel: () => weightGradient(fresh(x), fresh(dy), 3),
       channelsAsBatch: () => {
         const xt = tf.pad(tf.transpose(fresh(x), [3, 1, 2, 0]), [[0, 0], [1, 1], [1, 1], [0, 0]]) as tf.Tensor4D;
         const dyt = tf.transpose(fresh(dy), [1, 2, 0, 3]) as tf.Tensor4D;

@@ -97,3 +97,25 @@ test.serial('channel concatenation with JS-split gradient matches tf.concat', as
     });
   t.deepEqual(run(true), run(false));
 });
+
+test.serial('2x down/upsampling with swapped-kernel gradients match the built-in gradients', async (t) => {
+  await initBackend('wasm');
+  const { downsample, upsample } = await import('../src/model/layers.js');
+  const [b, h, w, c] = [2, 6, 4, 3];
+  const xs = randn([b, h, w, c], 31);
+  const dDown = randn([b, h / 2, w / 2, c], 32);
+  const dUp = randn([b, 2 * h, 2 * w, c], 33);
+  const grad = (f: (x: tf.Tensor) => tf.Tensor, dy: Float32Array, shape: number[]) =>
+    tf.tidy(() => Array.from(tf.grad(f)(tf.tensor4d(xs, [b, h, w, c]), tf.tensor(dy, shape)).dataSync()));
+  const close = (a: number[], r: number[], what: string) => {
+    t.is(a.length, r.length);
+    t.true(a.every((v, i) => Math.abs(v - r[i]) < 1e-5), what);
+  };
+  close(grad((x) => downsample(x as tf.Tensor4D), dDown, [b, h / 2, w / 2, c]), grad((x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'), dDown, [b, h / 2, w / 2, c]), 'downsample');
+  close(grad((x) => upsample(x as tf.Tensor4D), dUp, [b, 2 * h, 2 * w, c]), grad((x) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]), dUp, [b, 2 * h, 2 * w, c]), 'upsample');
+  // and the forward values are the built-in ones
+  const x = tf.tensor4d(xs, [b, h, w, c]);
+  t.deepEqual(Array.from(downsample(x).dataSync()), Array.from(tf.avgPool(x, 2, 2, 'valid').dataSync()));
+  t.deepEqual(Array.from(upsample(x).dataSync()), Array.from(tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w]).dataSync()));
+  x.dispose();
+});

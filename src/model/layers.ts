@@ -5,8 +5,10 @@
  * gradient) runs ~10x slower than conv2d forward. `conv2d` below therefore carries a custom
  * gradient made of forward convolutions only:
  *   - input gradient: conv2d(dy, W flipped in space with in/out channels swapped), 'same' padding;
- *   - weight gradient ("channels as batch"): x transposed to [Ci, H, W, B] (spatially padded) is
- *     convolved, 'valid', with dy transposed to [H, W, B, Co], giving [Ci, k, k, Co].
+ *   - weight gradient: on the wasm and cpu backends the SIMD kernel of `conv-weight-grad.ts`, fed
+ *     straight from the backend's memory; on others (tfjs-node) "channels as batch": x transposed
+ *     to [Ci, H, W, B] (spatially padded) convolved, 'valid', with dy transposed to [H, W, B, Co],
+ *     giving [Ci, k, k, Co] — on wasm that ran at ~60% of a plain conv2d's speed.
  * Measured on this machine (../shared/README.md): ~38 and ~20 GFLOP/s vs 3.7 for conv2dTranspose.
  *
  * Reductions over the spatial axes (GroupNorm statistics, bias gradients) are global average
@@ -15,6 +17,7 @@
  */
 import { tf } from './backend.js';
 import { detExp, detCosSin } from '../bitstream/deterministic-math.js';
+import { convWeightGrad } from './conv-weight-grad.js';
 
 const LOG_10000 = 9.210340371976184;
 
@@ -89,6 +92,34 @@ export const concatChannels = tf.customGrad((...args: Array<tf.Tensor | tf.GradS
 }) as (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D;
 
 /**
+ * A float32 tensor's values without a copy when the backend is wasm (a view of its heap: use it
+ * before anything allocates a tensor), else dataSync's.
+ */
+function values(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array }; dataIdMap?: { get(id: object): { memoryOffset?: number } | undefined } };
+  const offset = b.wasm && t.dtype === 'float32' ? b.dataIdMap?.get(t.dataId)?.memoryOffset : undefined;
+  if (b.wasm && typeof offset === 'number') return new Float32Array(b.wasm.HEAPU8.buffer, offset, t.size);
+  return t.dataSync() as Float32Array;
+}
+
+/** dW [k, k, Ci, Co] of a stride-1 'same' k×k convolution of x [B, H, W, Ci] giving dy [B, H, W, Co]. */
+export function weightGradient(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
+  const p = (k - 1) / 2;
+  const [n, h, w, ci] = x.shape;
+  const co = dy.shape[3];
+  const backend = tf.getBackend();
+  if (backend === 'wasm' || backend === 'cpu') {
+    // both views are copied into the kernel's memory before any tensor is allocated
+    return tf.tensor4d(convWeightGrad(values(x), values(dy), n, h, w, ci, co, k), [k, k, ci, co]);
+  }
+  // channels as batch, batch as channels
+  const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, H, W, B]
+  const xtp = p > 0 ? (tf.pad(xt, [[0, 0], [p, p], [p, p], [0, 0]]) as tf.Tensor4D) : xt;
+  const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [H, W, B, Co]
+  return tf.transpose(tf.conv2d(xtp, dyt, 1, 'valid'), [1, 2, 0, 3]); // [k, k, Ci, Co]
+}
+
+/**
  * Stride-1 'same' convolution with odd square kernel plus bias — [C_out], or [B, C_out] for a
  * per-item bias (the UNet folds its time embedding in here) — with a custom gradient made of
  * forward convolutions and global pools.
@@ -104,14 +135,9 @@ const conv2dCustom = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>)
     const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
     const d = dy as tf.Tensor4D;
     const k = ws.shape[0];
-    const p = (k - 1) / 2;
     // input gradient: forward conv with the spatially flipped, channel-swapped kernel
     const dx = tf.conv2d(d, flippedKernel(ws), 1, 'same');
-    // weight gradient: channels as batch, batch as channels
-    const xt = tf.transpose(xs, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, H, W, B]
-    const xtp = p > 0 ? (tf.pad(xt, [[0, 0], [p, p], [p, p], [0, 0]]) as tf.Tensor4D) : xt;
-    const dyt = tf.transpose(d, [1, 2, 0, 3]) as tf.Tensor4D; // [H, W, B, Co]
-    const dw = tf.transpose(tf.conv2d(xtp, dyt, 1, 'valid'), [1, 2, 0, 3]); // [k, k, Ci, Co]
+    const dw = weightGradient(xs, d, k);
     const dbItem = spatialSum(d);
     const db = bias.rank === 1 ? tf.sum(dbItem, 0) : dbItem;
     return [dx, dw, db];
@@ -192,14 +218,28 @@ export function groupNormReference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.
 
 /** 2x2 average pooling (downsampling). */
 export function downsample(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.avgPool(x, 2, 2, 'valid');
+  return downsampleCustom(x) as tf.Tensor4D;
 }
 
 /** Nearest-neighbour 2x upsampling. */
 export function upsample(x: tf.Tensor4D): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  return tf.image.resizeNearestNeighbor(x, [h * 2, w * 2]);
+  return upsampleCustom(x) as tf.Tensor4D;
 }
+
+// The two are each other's gradient up to a factor: 2x2 average pooling spreads dy/4 over each block,
+// and nearest upsampling sums dy over it. tfjs's own gradients (AvgPoolGrad, ResizeNearestNeighborGrad)
+// cost 3–4 ms per call on wasm, the forward kernels a fifth of that (bench/train-profile.ts).
+const downsampleCustom = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const x = args[0] as tf.Tensor4D;
+  const [, h, w] = x.shape;
+  return { value: tf.avgPool(x, 2, 2, 'valid'), gradFunc: (dy: tf.Tensor) => [tf.mul(tf.image.resizeNearestNeighbor(dy as tf.Tensor4D, [h, w]), 0.25)] };
+});
+
+const upsampleCustom = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const x = args[0] as tf.Tensor4D;
+  const [, h, w] = x.shape;
+  return { value: tf.image.resizeNearestNeighbor(x, [h * 2, w * 2]), gradFunc: (dy: tf.Tensor) => [tf.mul(tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid'), 4)] };
+});
 
 /** Sinusoidal embedding of (possibly fractional) timesteps, [B] → [B, dim]. */
 export function timestepEmbedding(t: number[], dim: number): tf.Tensor2D {
