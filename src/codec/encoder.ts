@@ -21,7 +21,7 @@ import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_RE
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
 import { descendingTimesteps } from '../model/schedule.js';
-import { recEncode, recWork, type RecSide } from './rec-channel.js';
+import { recEncode, recWork, REC_TUNING, REC_TEMPER, type RecSide } from './rec-channel.js';
 import type { Layout } from './layout.js';
 import type { StepGeometry } from './step-math.js';
 import type { RawImage } from './image-io.js';
@@ -68,6 +68,11 @@ export interface EncodeOptions {
    * (chosen by rate–distortion sweep, README "Choosing the schedule").
    */
   x0Shifts?: readonly number[];
+  /**
+   * The REC search's tempering λ (default REC_TEMPER; encoder only, the file does not depend on how
+   * the encoder chose its indices): 1 is plain PFR, larger stretches the targeted mean correction.
+   */
+  recTemper?: number;
   /** images larger than this per side are coded as a grid of independent tiles (default 512) */
   tileSize?: number;
   onProgress?: (done: number, total: number) => void;
@@ -134,7 +139,7 @@ export function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: F
 }
 
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
-function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number, recPrev: RecSide | null): { coded: CodedStep; next: Float64Array; recSide?: RecSide } {
+function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number, recPrev: RecSide | null, temper: number): { coded: CodedStep; next: Float64Array; recSide?: RecSide } {
   let viaUq: { coded: CodedStep; next: Float64Array } | null = null;
   if (channel !== 'rec') {
     const symbols = new SymbolRecorder();
@@ -145,7 +150,7 @@ function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float
   if (viaUq && channel === 'auto' && recWork(g, muP, muQ, l.coded) > REC_MAX_CANDIDATES) return viaUq;
   if (viaUq && channel === 'auto' && klBits * REC_SLACK + 64 >= viaUq.coded.symbols.bits) return viaUq;
   const symbols = new SymbolRecorder();
-  const rec = recEncode(g, muP, muQ, l.coded, seed, k, symbols, recPrev);
+  const rec = recEncode(g, muP, muQ, l.coded, seed, k, symbols, recPrev, REC_TUNING, temper);
   if (viaUq && viaUq.coded.symbols.bits <= symbols.bits) return viaUq;
   return { coded: { channel: STEP_REC, symbols }, next: rec.next, recSide: rec.side };
 }
@@ -192,6 +197,7 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   validateGeometry(img);
   const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
   if (!shifts.length || shifts[shifts.length - 1] !== 0 || shifts[0] > 7 || shifts.some((v, i) => !Number.isInteger(v) || (i > 0 && v >= shifts[i - 1]))) throw new DdpmError('BAD_ARGUMENT', 'x0 passes: bin-width shifts must be strictly decreasing integers from at most 7 down to 0');
+  if (o.recTemper !== undefined && !(o.recTemper >= 1 && o.recTemper <= 4)) throw new DdpmError('BAD_ARGUMENT', 'recTemper must be a number in [1, 4]');
   const seed = o.seed ?? [0x6464706d, 1];
   const minStepBits = o.minStepBits ?? (Array.isArray(o.steps) ? 0 : DEFAULT_MIN_STEP_BITS);
   if (!(minStepBits >= 0 && minStepBits <= 2 ** 40)) throw new DdpmError('BAD_ARGUMENT', 'minimum step bits must be in [0, 2^40]');
@@ -256,7 +262,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
       if (further.klBits > minStepBits) break;
       next = further;
     }
-    const step = codeStep(o.channel ?? 'auto', next.g, l, next.muP, next.muQ, seed, k, next.klBits, recPrev);
+    const step = codeStep(o.channel ?? 'auto', next.g, l, next.muP, next.muQ, seed, k, next.klBits, recPrev, o.recTemper ?? REC_TEMPER);
     recPrev = step.recSide ?? recPrev;
     coded.push({ coded: step.coded, state: stateChecksum(next.muP), klBits: next.klBits });
     acc += step.coded.symbols.bits / 8 + 0.5;
