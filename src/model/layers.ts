@@ -218,6 +218,8 @@ export function groupNormReference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.
 
 /** 2x2 average pooling (downsampling). */
 export function downsample(x: tf.Tensor4D): tf.Tensor4D {
+  // the swapped gradient below holds for even sizes (the UNet's are multiples of 2^(levels−1))
+  if (x.shape[1] % 2 || x.shape[2] % 2) return tf.avgPool(x, 2, 2, 'valid');
   return downsampleCustom(x) as tf.Tensor4D;
 }
 
@@ -228,7 +230,7 @@ export function upsample(x: tf.Tensor4D): tf.Tensor4D {
 
 // The two are each other's gradient up to a factor: 2x2 average pooling spreads dy/4 over each block,
 // and nearest upsampling sums dy over it. tfjs's own gradients (AvgPoolGrad, ResizeNearestNeighborGrad)
-// cost 3–4 ms per call on wasm, the forward kernels a fifth of that (bench/train-profile.ts).
+// cost 3–4 ms per call on wasm, the forward kernels a fifth of that or less (bench/train-profile.ts).
 const downsampleCustom = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const x = args[0] as tf.Tensor4D;
   const [, h, w] = x.shape;
