@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser } from '../src/codec/api.js';
-import { variationalBound, fullBoundSteps } from '../src/model/bound.js';
+import { modelBoundBpp } from './rd.js';
 import { loadEvalImages } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
@@ -24,11 +24,7 @@ async function main() {
     for (const size of sizes) {
       const imgs = await loadEvalImages(values.images, size, Number(values.limit));
       let sum = 0;
-      for (const img of imgs) {
-        const { steps, weights } = fullBoundSteps(den.schedule.T, 32);
-        const D = img.width * img.height * 3;
-        sum += 3 * variationalBound(den.predictor(img.height, img.width), den.schedule, img.data, 1, D, steps, { variance: 'upper', weights, singleStep: true, batch: 1 }).totalBits;
-      }
+      for (const img of imgs) sum += modelBoundBpp(den, img, true);
       bpp[String(size)] = sum / imgs.length;
       console.error(`${file} ${size}x${size}: ${bpp[String(size)].toFixed(4)} bpp  (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     }

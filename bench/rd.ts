@@ -149,12 +149,12 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
 
 /**
  * The model's full-T variational bound (L_T + Σ L_{t-1} + L_0) on one image in bits per pixel —
- * analytic variance when the model carries Γ, else the upper (β) variance. Not a file size: the
+ * analytic variance when the model carries Γ (unless `upperVariance`), else the upper (β) variance. Not a file size: the
  * rate an ideal channel would need with all T steps.
  */
-export function modelBoundBpp(den: Denoiser, img: Img): number {
+export function modelBoundBpp(den: Denoiser, img: Img, upperVariance = false): number {
   const { steps, weights } = fullBoundSteps(den.schedule.T, 32);
-  const gamma = gammaFunction(den.model);
+  const gamma = upperVariance ? undefined : gammaFunction(den.model);
   const D = img.width * img.height * 3;
   const r = variationalBound(den.predictor(img.height, img.width), den.schedule, img.data, 1, D, steps, { variance: gamma ? 'analytic' : 'upper', gamma, weights, singleStep: true, batch: 1 });
   return r.totalBits * 3;
