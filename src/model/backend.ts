@@ -75,6 +75,17 @@ function shareUnchangedData(): void {
   });
 }
 
+/**
+ * A float32 tensor's values without a copy when the backend is wasm (a view of its heap: use it
+ * before anything allocates a tensor, which may move the heap), else dataSync's.
+ */
+export function float32Values(t: tf.Tensor): Float32Array {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array }; dataIdMap?: { get(id: object): { memoryOffset?: number } | undefined } };
+  const offset = b.wasm && t.dtype === 'float32' ? b.dataIdMap?.get(t.dataId)?.memoryOffset : undefined;
+  if (b.wasm && typeof offset === 'number') return new Float32Array(b.wasm.HEAPU8.buffer, offset, t.size);
+  return t.dataSync() as Float32Array;
+}
+
 /** A string identifying the numeric behaviour of the active backend (recorded in .ddpm files). */
 export function backendFingerprint(): string {
   const b = tf.getBackend();

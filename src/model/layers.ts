@@ -15,7 +15,7 @@
  * pools: one pass over the data. A matrix product with a row of ones, or tf.sum over non-innermost
  * axes, costs 5–20x more on fresh activations (XNNPACK repacks the operand; tfjs transposes).
  */
-import { tf } from './backend.js';
+import { tf, float32Values } from './backend.js';
 import { detExp, detCosSin } from '../bitstream/deterministic-math.js';
 import { convWeightGrad } from './conv-weight-grad.js';
 
@@ -91,17 +91,6 @@ export const concatChannels = tf.customGrad((...args: Array<tf.Tensor | tf.GradS
   return { value, gradFunc };
 }) as (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor4D;
 
-/**
- * A float32 tensor's values without a copy when the backend is wasm (a view of its heap: use it
- * before anything allocates a tensor), else dataSync's.
- */
-function values(t: tf.Tensor): Float32Array {
-  const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array }; dataIdMap?: { get(id: object): { memoryOffset?: number } | undefined } };
-  const offset = b.wasm && t.dtype === 'float32' ? b.dataIdMap?.get(t.dataId)?.memoryOffset : undefined;
-  if (b.wasm && typeof offset === 'number') return new Float32Array(b.wasm.HEAPU8.buffer, offset, t.size);
-  return t.dataSync() as Float32Array;
-}
-
 /** dW [k, k, Ci, Co] of a stride-1 'same' k×k convolution of x [B, H, W, Ci] giving dy [B, H, W, Co]. */
 export function weightGradient(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D {
   const p = (k - 1) / 2;
@@ -110,7 +99,7 @@ export function weightGradient(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.T
   const backend = tf.getBackend();
   if (backend === 'wasm' || backend === 'cpu') {
     // both views are copied into the kernel's memory before any tensor is allocated
-    return tf.tensor4d(convWeightGrad(values(x), values(dy), n, h, w, ci, co, k), [k, k, ci, co]);
+    return tf.tensor4d(convWeightGrad(float32Values(x), float32Values(dy), n, h, w, ci, co, k), [k, k, ci, co]);
   }
   // channels as batch, batch as channels
   const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [Ci, H, W, B]
