@@ -9,6 +9,8 @@ export function convFlops(c: UNetConfig, h: number, w: number): number {
   const sizeOf = (name: string): number => {
     const m = /^(down|up)(\d+)/.exec(name);
     if (name.startsWith('mid')) return (h * w) / 4 ** (levels - 1);
+    // upN.upconv follows the upsampling: it runs at level N − 1's resolution
+    if (m && name.includes('.upconv')) return (h * w) / 4 ** (Number(m[2]) - 1);
     if (m) return (h * w) / 4 ** Number(m[2]);
     return h * w;
   };

@@ -40,3 +40,25 @@ test('metrics and BD-rate behave', (t) => {
   t.true(Math.abs((bdRate(curve, half) as number) + 50) < 0.5);
   t.true(Math.abs(bdRate(curve, curve) as number) < 1e-6);
 });
+
+test.serial('convFlops counts the convolutions a forward pass runs (profiled kernel shapes)', async (t) => {
+  const { tf } = await import('../src/model/backend.js');
+  await initBackend('wasm');
+  const { unetForward, initParams } = await import('../src/model/unet.js');
+  const { layoutOf, flatten, toTensors } = await import('../src/model/flat-params.js');
+  const { convFlops } = await import('../bench/conv-flops.js');
+  const c = { imageChannels: 3, base: 8, mults: [1, 2, 2], resBlocks: 1, midAttention: true, groups: 4 };
+  const l = layoutOf(c);
+  const p = toTensors(l, flatten(l, initParams(c, 1)));
+  const x = tf.zeros([1, 16, 24, 3]) as import('@tensorflow/tfjs').Tensor4D;
+  const info = await tf.profile(() => void tf.tidy(() => unetForward(c, p, x, [10])));
+  let profiled = 0;
+  for (const k of info.kernels) {
+    if (k.name !== 'Conv2D' && k.name !== 'FusedConv2D') continue;
+    const [xs, ws] = k.inputShapes as number[][];
+    profiled += 2 * xs[0] * xs[1] * xs[2] * ws[0] * ws[1] * ws[2] * ws[3];
+  }
+  t.true(profiled > 0);
+  t.is(convFlops(c, 16, 24), profiled);
+  tf.dispose([...p.values(), x]);
+});

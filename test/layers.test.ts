@@ -49,35 +49,56 @@ test.serial('custom conv2d + bias gradient (wasm) matches the built-in gradient 
   }
 });
 
-test.serial('GroupNorm with closed-form gradient matches the autodiff reference', async (t) => {
-  await initBackend('wasm');
-  const { groupNorm, groupNormReference } = await import('../src/model/layers.js');
-  const [b, h, w, c, g] = [2, 4, 6, 8, 4];
-  const xs = randn([b, h, w, c], 11).map((v, i) => v * (1 + (i % 3)) + (i % 5));
-  const gs = randn([c], 12);
-  const bs = randn([c], 13);
-  const dys = randn([b, h, w, c], 14);
-  const run = (f: typeof groupNorm) =>
-    tf.tidy(() => {
-      const x = tf.tensor4d(xs, [b, h, w, c]);
-      const gm = tf.tensor1d(gs);
-      const bt = tf.tensor1d(bs);
-      const dy = tf.tensor4d(dys, [b, h, w, c]);
-      const fn = (a: tf.Tensor, p: tf.Tensor, q: tf.Tensor) => f(a as tf.Tensor4D, p as tf.Tensor1D, q as tf.Tensor1D, g);
-      const grads = tf.grads(fn)([x, gm, bt], dy);
-      return [fn(x, gm, bt), ...grads].map((a) => Float32Array.from(a.dataSync()));
-    });
-  const ref = run(groupNormReference);
-  const got = run(groupNorm);
-  for (let i = 0; i < ref.length; i++) {
-    let err = 0;
-    let mag = 0;
-    for (let j = 0; j < ref[i].length; j++) {
-      err = Math.max(err, Math.abs(ref[i][j] - got[i][j]));
-      mag = Math.max(mag, Math.abs(ref[i][j]));
+test.serial('GroupNorm (+SiLU) kernel and op chain match the autodiff reference, forward and gradients', async (t) => {
+  const { groupNorm, groupNormSilu, groupNormReference, silu } = await import('../src/model/layers.js');
+  const cases = [
+    // [b, h, w, c, groups, offset]: kernel with 2 channels per group, groups straddling SIMD
+    // lanes (3 per group), a large common offset (variance by cancellation would lose it), and
+    // 6 channels (not a multiple of 4: the tfjs op chain)
+    [2, 4, 6, 8, 4, 0],
+    [1, 5, 3, 12, 4, 0],
+    [2, 4, 4, 16, 2, 300],
+    [2, 3, 5, 6, 3, 0],
+  ];
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await initBackend(backend);
+    for (const [b, h, w, c, g, offset] of cases) {
+      const xs = randn([b, h, w, c], 11).map((v, i) => v * (1 + (i % 3)) + (i % 5) + offset);
+      const gs = randn([c], 12);
+      const bs = randn([c], 13);
+      const dys = randn([b, h, w, c], 14);
+      type Norm = (x: tf.Tensor4D, gm: tf.Tensor1D, bt: tf.Tensor1D, groups: number) => tf.Tensor4D;
+      const run = (f: Norm) =>
+        tf.tidy(() => {
+          const x = tf.tensor4d(xs, [b, h, w, c]);
+          const gm = tf.tensor1d(gs);
+          const bt = tf.tensor1d(bs);
+          const dy = tf.tensor4d(dys, [b, h, w, c]);
+          const fn = (a: tf.Tensor, p: tf.Tensor, q: tf.Tensor) => f(a as tf.Tensor4D, p as tf.Tensor1D, q as tf.Tensor1D, g);
+          const grads = tf.grads(fn)([x, gm, bt], dy);
+          return [fn(x, gm, bt), ...grads].map((a) => Float32Array.from(a.dataSync()));
+        });
+      const variants: Array<[string, Norm, Norm]> = [
+        ['groupNorm', groupNorm, groupNormReference],
+        ['groupNormSilu', groupNormSilu, (...a) => silu(groupNormReference(...a))],
+      ];
+      for (const [name, f, reference] of variants) {
+        const ref = run(reference);
+        const got = run(f);
+        t.deepEqual(run(f), got, `${name} is deterministic`);
+        for (let i = 0; i < ref.length; i++) {
+          let err = 0;
+          let mag = 0;
+          for (let j = 0; j < ref[i].length; j++) {
+            err = Math.max(err, Math.abs(ref[i][j] - got[i][j]));
+            mag = Math.max(mag, Math.abs(ref[i][j]));
+          }
+          t.true(err <= 2e-4 * Math.max(1, mag), `${backend} ${name} [${b},${h},${w},${c}]/${g}+${offset} output ${i}: max err ${err} of ${mag}`);
+        }
+      }
     }
-    t.true(err <= 2e-4 * Math.max(1, mag), `output ${i}: max err ${err} of ${mag}`);
   }
+  await initBackend('wasm');
 });
 
 test.serial('channel concatenation with JS-split gradient matches tf.concat', async (t) => {
@@ -118,4 +139,32 @@ test.serial('2x down/upsampling with swapped-kernel gradients match the built-in
   t.deepEqual(Array.from(downsample(x).dataSync()), Array.from(tf.avgPool(x, 2, 2, 'valid').dataSync()));
   t.deepEqual(Array.from(upsample(x).dataSync()), Array.from(tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w]).dataSync()));
   x.dispose();
+});
+
+test('GroupNorm kernel: SiLU within 1e-6 relative of the exact value over |z| ≤ 69, statistics of a shifted ramp', async (t) => {
+  const { groupNormForward } = await import('../src/model/group-norm-kernel.js');
+  const hw = 20001;
+  const c = 4;
+  const x = new Float32Array(hw * c);
+  // a ramp on a large offset: variance by E[x²] − E[x]² in f32 would lose it
+  for (let i = 0; i < hw; i++) for (let k = 0; k < c; k++) x[i * c + k] = 1000 + (-1 + (2 * i) / (hw - 1)) * (1 + k);
+  const gamma = new Float32Array(c).fill(40);
+  const beta = new Float32Array(c);
+  const { y, stats } = groupNormForward(x, gamma, beta, { n: 1, hw, c, groups: 1 }, 1e-5, true);
+  let sum = 0;
+  let sq = 0;
+  for (const v of x) sum += v;
+  const mean = sum / x.length;
+  for (const v of x) sq += (v - mean) ** 2;
+  t.true(Math.abs(stats[0] - mean) <= 1e-4, `mean ${stats[0]} vs ${mean}`);
+  t.true(Math.abs(stats[1] * Math.sqrt(sq / x.length + 1e-5) - 1) <= 1e-5, `rstd ${stats[1]}`);
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) {
+    // z as the kernel forms it (f32 steps), SiLU in float64
+    const sc = Math.fround(stats[1] * 40);
+    const z = Math.fround(Math.fround(x[i] * sc) + Math.fround(0 - Math.fround(stats[0] * sc)));
+    const exact = z / (1 + Math.exp(-z));
+    if (Math.abs(exact) > 1e-30) worst = Math.max(worst, Math.abs(y[i] - exact) / Math.abs(exact));
+  }
+  t.true(worst <= 1e-6, `max relative error ${worst}`);
 });

@@ -4,33 +4,13 @@
  * `npm run build`). The wasm backend has no Conv2DBackpropFilter; computing the gradient as a
  * forward convolution with channels as batch ran at ~60% of a plain conv2d's speed plus three
  * transposes, while the kernel runs at about plain conv2d speed (`node dist/bench/conv-weight-grad.js`).
- * Each caller thread compiles its own instance; its memory grows to the largest call and stays.
  */
-import { readFileSync } from 'node:fs';
 import { DdpmError } from '../bitstream/errors.js';
+import { wasmKernel, reserveKernelMemory, KERNEL_BASE } from './wasm-kernel.js';
 
 interface KernelExports {
-  memory: WebAssembly.Memory;
   weightGrad: (xPtr: number, dPtr: number, oPtr: number, xs: number, ds: number, n: number, H: number, W: number, Ci: number, Co: number, k: number) => void;
 }
-
-let kernel: KernelExports | null = null;
-
-function instance(): KernelExports {
-  if (!kernel) {
-    const bytes = readFileSync(new URL('./wasm/weight-grad.wasm', import.meta.url));
-    const abort = () => {
-      throw new DdpmError('INTERNAL', 'weight-gradient kernel aborted');
-    };
-    kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort } }).exports as unknown as KernelExports;
-  }
-  return kernel;
-}
-
-/** where the operands start in the kernel's memory (its own data lies below) */
-const BASE = 65536;
-/** wasm32 addresses: keep a call's working set below 2 GiB */
-const MAX_BYTES = 2 ** 31;
 
 /** time spent in the kernel, copies included (bench/train-profile.ts reads it) */
 export const weightGradTime = { calls: 0, ms: 0 };
@@ -48,17 +28,15 @@ export function convWeightGrad(x: Float32Array, dy: Float32Array, n: number, H: 
   const xsB = 16 * n * (H + 2 * p) * (W + 2 * p) * Math.ceil(Ci / 4);
   const dsB = 32 * n * H * W * Math.ceil(Co / 8);
   const accB = 128 * k * k * Math.ceil(Ci / 4) * Math.ceil(Co / 8);
-  const xP = BASE;
+  const xP = KERNEL_BASE;
   const dP = xP + xB;
   const oP = dP + dB;
   const xsP = oP + oB;
   const dsP = xsP + xsB;
   const need = dsP + dsB + accB;
-  if (need > MAX_BYTES) throw new DdpmError('BAD_ARGUMENT', `convWeightGrad: ${need} bytes of working memory, over the kernel's 2 GiB`);
   const t0 = performance.now();
-  const m = instance();
-  const have = m.memory.buffer.byteLength;
-  if (have < need) m.memory.grow(Math.ceil((need - have) / 65536));
+  const m = wasmKernel<KernelExports>('weight-grad');
+  reserveKernelMemory(m.memory, need, 'convWeightGrad');
   new Float32Array(m.memory.buffer, xP, x.length).set(x);
   new Float32Array(m.memory.buffer, dP, dy.length).set(dy);
   m.weightGrad(xP, dP, oP, xsP, dsP, n, H, W, Ci, Co, k);

@@ -8,7 +8,7 @@
  * (EMA) and shipped between worker threads without a layers framework.
  */
 import { tf } from './backend.js';
-import { conv2d, concatChannels, groupNorm, silu, downsample, upsample, timestepEmbedding } from './layers.js';
+import { conv2d, concatChannels, groupNorm, groupNormSilu, silu, downsample, upsample, timestepEmbedding } from './layers.js';
 import { PhiloxStream } from '../bitstream/philox.js';
 import { DdpmError } from '../bitstream/errors.js';
 
@@ -138,8 +138,8 @@ function P(p: Params, name: string): tf.Tensor {
 function convL(p: Params, name: string, x: tf.Tensor4D, bias?: tf.Tensor1D | tf.Tensor2D): tf.Tensor4D {
   return conv2d(x, P(p, `${name}.w`) as tf.Tensor4D, bias ?? (P(p, `${name}.b`) as tf.Tensor1D));
 }
-function normL(p: Params, name: string, x: tf.Tensor4D, groups: number): tf.Tensor4D {
-  return groupNorm(x, P(p, `${name}.g`) as tf.Tensor1D, P(p, `${name}.b`) as tf.Tensor1D, groups);
+function normL(p: Params, name: string, x: tf.Tensor4D, groups: number, thenSilu = false): tf.Tensor4D {
+  return (thenSilu ? groupNormSilu : groupNorm)(x, P(p, `${name}.g`) as tf.Tensor1D, P(p, `${name}.b`) as tf.Tensor1D, groups);
 }
 function denseL(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
   return tf.add(tf.matMul(x, P(p, `${name}.w`) as tf.Tensor2D), P(p, `${name}.b`)) as tf.Tensor2D;
@@ -148,8 +148,8 @@ function denseL(p: Params, name: string, x: tf.Tensor2D): tf.Tensor2D {
 function resBlock(p: Params, name: string, x: tf.Tensor4D, temb: tf.Tensor2D, groups: number): tf.Tensor4D {
   // the time embedding joins the first convolution's bias: one per-item bias [B, C]
   const bias = tf.add(P(p, `${name}.c1.b`), denseL(p, `${name}.t`, silu(temb))) as tf.Tensor2D;
-  let h = convL(p, `${name}.c1`, silu(normL(p, `${name}.n1`, x, groups)), bias);
-  h = convL(p, `${name}.c2`, silu(normL(p, `${name}.n2`, h, groups)));
+  let h = convL(p, `${name}.c1`, normL(p, `${name}.n1`, x, groups, true), bias);
+  h = convL(p, `${name}.c2`, normL(p, `${name}.n2`, h, groups, true));
   const skip = p.has(`${name}.skip.w`) ? convL(p, `${name}.skip`, x) : x;
   return tf.add(skip, h) as tf.Tensor4D;
 }
@@ -190,5 +190,5 @@ export function unetForward(c: UNetConfig, p: Params, x: tf.Tensor4D, t: number[
     }
     if (lvl > 0) h = convL(p, `up${lvl}.upconv`, upsample(h));
   }
-  return convL(p, 'out', silu(normL(p, 'out.n', h, c.groups)));
+  return convL(p, 'out', normL(p, 'out.n', h, c.groups, true));
 }

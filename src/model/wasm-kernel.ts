@@ -1,0 +1,41 @@
+/**
+ * Loading the project's own WebAssembly kernels (AssemblyScript sources in `wasm/`, compiled by
+ * `npm run build:wasm` next to this file's output). Each thread that calls a kernel instantiates
+ * its own copy; a kernel's memory grows to the largest call and stays. Operands are copied in
+ * above BASE (the kernel's own static data lies below) and results are read out of the memory.
+ */
+import { readFileSync } from 'node:fs';
+import { DdpmError } from '../bitstream/errors.js';
+
+/** where the operands start in a kernel's memory */
+export const KERNEL_BASE = 65536;
+/** wasm32 addresses: keep a call's working set below 2 GiB */
+const MAX_BYTES = 2 ** 31;
+
+const instances = new Map<string, WebAssembly.Exports>();
+
+/** The instance of `wasm/<name>.wasm` on this thread (compiled on first use). */
+export function wasmKernel<T>(name: string): T & { memory: WebAssembly.Memory } {
+  let k = instances.get(name);
+  if (!k) {
+    const bytes = readFileSync(new URL(`./wasm/${name}.wasm`, import.meta.url));
+    const abort = () => {
+      throw new DdpmError('INTERNAL', `wasm kernel ${name} aborted`);
+    };
+    k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort } }).exports;
+    instances.set(name, k);
+  }
+  return k as unknown as T & { memory: WebAssembly.Memory };
+}
+
+/** Grows `memory` to at least `need` bytes, refusing working sets a 32-bit address cannot reach. */
+export function reserveKernelMemory(memory: WebAssembly.Memory, need: number, what: string): void {
+  if (need > MAX_BYTES) throw new DdpmError('BAD_ARGUMENT', `${what}: ${need} bytes of working memory, over the kernel's 2 GiB`);
+  const have = memory.buffer.byteLength;
+  if (have < need) memory.grow(Math.ceil((need - have) / 65536));
+}
+
+/** `bytes` rounded up to a multiple of 16 (one v128) */
+export function align16(bytes: number): number {
+  return Math.ceil(bytes / 16) * 16;
+}
