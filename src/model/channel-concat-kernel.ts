@@ -4,7 +4,7 @@
  * kernel's memory, valid until its next call.
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { wasmKernel, reserveKernelMemory, align16, KERNEL_BASE } from './wasm-kernel.js';
+import { wasmKernel, reserveKernelMemory, timedKernel, align16, KERNEL_BASE } from './wasm-kernel.js';
 
 interface KernelExports {
   concat: (a: number, b: number, out: number, rows: number, ca: number, cb: number) => void;
@@ -22,17 +22,21 @@ function layout(rows: number, ca: number, cb: number, what: string): { m: Kernel
 
 export function concatRows(a: Float32Array, b: Float32Array, rows: number, ca: number, cb: number): Float32Array {
   if (a.length !== rows * ca || b.length !== rows * cb) throw new DdpmError('BAD_ARGUMENT', 'concatRows: shapes do not match');
-  const { m, aP, bP, cP } = layout(rows, ca, cb, 'channel concat');
-  new Float32Array(m.memory.buffer, aP, a.length).set(a);
-  new Float32Array(m.memory.buffer, bP, b.length).set(b);
-  m.concat(aP, bP, cP, rows, ca, cb);
-  return new Float32Array(m.memory.buffer, cP, rows * (ca + cb));
+  return timedKernel('channel-concat', () => {
+    const { m, aP, bP, cP } = layout(rows, ca, cb, 'channel concat');
+    new Float32Array(m.memory.buffer, aP, a.length).set(a);
+    new Float32Array(m.memory.buffer, bP, b.length).set(b);
+    m.concat(aP, bP, cP, rows, ca, cb);
+    return new Float32Array(m.memory.buffer, cP, rows * (ca + cb));
+  });
 }
 
 export function splitRows(d: Float32Array, rows: number, ca: number, cb: number): { a: Float32Array; b: Float32Array } {
   if (d.length !== rows * (ca + cb)) throw new DdpmError('BAD_ARGUMENT', 'splitRows: shapes do not match');
-  const { m, aP, bP, cP } = layout(rows, ca, cb, 'channel split');
-  new Float32Array(m.memory.buffer, cP, d.length).set(d);
-  m.split(cP, aP, bP, rows, ca, cb);
-  return { a: new Float32Array(m.memory.buffer, aP, rows * ca), b: new Float32Array(m.memory.buffer, bP, rows * cb) };
+  return timedKernel('channel-concat', () => {
+    const { m, aP, bP, cP } = layout(rows, ca, cb, 'channel split');
+    new Float32Array(m.memory.buffer, cP, d.length).set(d);
+    m.split(cP, aP, bP, rows, ca, cb);
+    return { a: new Float32Array(m.memory.buffer, aP, rows * ca), b: new Float32Array(m.memory.buffer, bP, rows * cb) };
+  });
 }

@@ -6,14 +6,11 @@
  * transposes, while the kernel runs at about plain conv2d speed (`node dist/bench/conv-weight-grad.js`).
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { wasmKernel, reserveKernelMemory, KERNEL_BASE } from './wasm-kernel.js';
+import { wasmKernel, reserveKernelMemory, timedKernel, KERNEL_BASE } from './wasm-kernel.js';
 
 interface KernelExports {
   weightGrad: (xPtr: number, dPtr: number, oPtr: number, xs: number, ds: number, n: number, H: number, W: number, Ci: number, Co: number, k: number) => void;
 }
-
-/** time spent in the kernel, copies included (bench/train-profile.ts reads it) */
-export const weightGradTime = { calls: 0, ms: 0 };
 
 /**
  * dW [k, k, Ci, Co] (row-major) of x [n, H, W, Ci] and dy [n, H, W, Co]:
@@ -34,14 +31,12 @@ export function convWeightGrad(x: Float32Array, dy: Float32Array, n: number, H: 
   const xsP = oP + oB;
   const dsP = xsP + xsB;
   const need = dsP + dsB + accB;
-  const t0 = performance.now();
-  const m = wasmKernel<KernelExports>('weight-grad');
-  reserveKernelMemory(m.memory, need, 'convWeightGrad');
-  new Float32Array(m.memory.buffer, xP, x.length).set(x);
-  new Float32Array(m.memory.buffer, dP, dy.length).set(dy);
-  m.weightGrad(xP, dP, oP, xsP, dsP, n, H, W, Ci, Co, k);
-  const out = new Float32Array(m.memory.buffer, oP, oB / 4).slice();
-  weightGradTime.calls++;
-  weightGradTime.ms += performance.now() - t0;
-  return out;
+  return timedKernel('weight-grad', () => {
+    const m = wasmKernel<KernelExports>('weight-grad');
+    reserveKernelMemory(m.memory, need, 'convWeightGrad');
+    new Float32Array(m.memory.buffer, xP, x.length).set(x);
+    new Float32Array(m.memory.buffer, dP, dy.length).set(dy);
+    m.weightGrad(xP, dP, oP, xsP, dsP, n, H, W, Ci, Co, k);
+    return new Float32Array(m.memory.buffer, oP, oB / 4).slice();
+  });
 }

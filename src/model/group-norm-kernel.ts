@@ -5,7 +5,7 @@
  * on every machine. Arrays are NHWC with the spatial axes flattened: [n][HW][C], C a multiple of 4.
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { wasmKernel, reserveKernelMemory, align16, KERNEL_BASE } from './wasm-kernel.js';
+import { wasmKernel, reserveKernelMemory, timedKernel, align16, KERNEL_BASE } from './wasm-kernel.js';
 
 interface KernelExports {
   forward: (x: number, y: number, g: number, b: number, s: number, work: number, n: number, HW: number, C: number, G: number, eps: number, silu: number) => void;
@@ -58,13 +58,15 @@ function view(m: { memory: WebAssembly.Memory }, at: number, length: number): Fl
 export function groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, s: GroupNormShape, eps: number, silu: boolean): { y: Float32Array; stats: Float32Array } {
   const size = s.n * s.hw * s.c;
   check(s, [[x, size], [gamma, s.c], [beta, s.c]]);
-  const m = wasmKernel<KernelExports>('group-norm');
-  const [xP, yP, gP, bP, sP, wP] = place(m, [size, size, s.c, s.c, 2 * s.n * s.groups, 12 * s.c], 'groupNorm');
-  put(m, xP, x);
-  put(m, gP, gamma);
-  put(m, bP, beta);
-  m.forward(xP, yP, gP, bP, sP, wP, s.n, s.hw, s.c, s.groups, eps, silu ? 1 : 0);
-  return { y: view(m, yP, size), stats: view(m, sP, 2 * s.n * s.groups) };
+  return timedKernel('group-norm', () => {
+    const m = wasmKernel<KernelExports>('group-norm');
+    const [xP, yP, gP, bP, sP, wP] = place(m, [size, size, s.c, s.c, 2 * s.n * s.groups, 12 * s.c], 'groupNorm');
+    put(m, xP, x);
+    put(m, gP, gamma);
+    put(m, bP, beta);
+    m.forward(xP, yP, gP, bP, sP, wP, s.n, s.hw, s.c, s.groups, eps, silu ? 1 : 0);
+    return { y: view(m, yP, size), stats: view(m, sP, 2 * s.n * s.groups) };
+  });
 }
 
 /**
@@ -82,13 +84,15 @@ export function groupNormBackward(
 ): { dx: Float32Array; dgamma: Float32Array; dbeta: Float32Array } {
   const size = s.n * s.hw * s.c;
   check(s, [[x, size], [dy, size], [gamma, s.c], [beta, s.c], [stats, 2 * s.n * s.groups]]);
-  const m = wasmKernel<KernelExports>('group-norm');
-  const [xP, dP, oP, gP, bP, sP, dgP, dbP, wP] = place(m, [size, size, size, s.c, s.c, 2 * s.n * s.groups, s.c, s.c, 12 * s.c], 'groupNorm gradient');
-  put(m, xP, x);
-  put(m, dP, dy);
-  put(m, gP, gamma);
-  put(m, bP, beta);
-  put(m, sP, stats);
-  m.backward(xP, dP, oP, gP, bP, sP, dgP, dbP, wP, s.n, s.hw, s.c, s.groups, silu ? 1 : 0);
-  return { dx: view(m, oP, size), dgamma: view(m, dgP, s.c), dbeta: view(m, dbP, s.c) };
+  return timedKernel('group-norm', () => {
+    const m = wasmKernel<KernelExports>('group-norm');
+    const [xP, dP, oP, gP, bP, sP, dgP, dbP, wP] = place(m, [size, size, size, s.c, s.c, 2 * s.n * s.groups, s.c, s.c, 12 * s.c], 'groupNorm gradient');
+    put(m, xP, x);
+    put(m, dP, dy);
+    put(m, gP, gamma);
+    put(m, bP, beta);
+    put(m, sP, stats);
+    m.backward(xP, dP, oP, gP, bP, sP, dgP, dbP, wP, s.n, s.hw, s.c, s.groups, silu ? 1 : 0);
+    return { dx: view(m, oP, size), dgamma: view(m, dgP, s.c), dbeta: view(m, dbP, s.c) };
+  });
 }

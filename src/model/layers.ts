@@ -11,9 +11,11 @@
  *     giving [Ci, k, k, Co] — on wasm that ran at ~60% of a plain conv2d's speed.
  * Measured on this machine (../shared/README.md): ~38 and ~20 GFLOP/s vs 3.7 for conv2dTranspose.
  *
- * Reductions over the spatial axes (GroupNorm statistics, bias gradients) are global average
- * pools: one pass over the data. A matrix product with a row of ones, or tf.sum over non-innermost
- * axes, costs 5–20x more on fresh activations (XNNPACK repacks the operand; tfjs transposes).
+ * GroupNorm (+ the SiLU after it) and channel concatenation are the project's wasm kernels on the
+ * wasm and cpu backends (`group-norm-kernel.ts`, `channel-concat-kernel.ts`). Reductions over the
+ * spatial axes elsewhere (GroupNorm on other backends, bias gradients) are global average pools:
+ * one pass over the data. A matrix product with a row of ones, or tf.sum over non-innermost axes,
+ * costs 5–20x more on fresh activations (XNNPACK repacks the operand; tfjs transposes).
  */
 import { tf, float32Values } from './backend.js';
 import { detExp, detCosSin } from '../bitstream/deterministic-math.js';
@@ -261,7 +263,7 @@ export function upsample(x: tf.Tensor4D): tf.Tensor4D {
 
 // The two are each other's gradient up to a factor: 2x2 average pooling spreads dy/4 over each block,
 // and nearest upsampling sums dy over it. tfjs's own gradients (AvgPoolGrad, ResizeNearestNeighborGrad)
-// cost 3–4 ms per call on wasm, the forward kernels a fifth of that or less (bench/train-profile.ts).
+// cost 3–4 ms per call on wasm, the forward kernels a fifth of that or less (bench/network-profile.ts).
 const downsampleCustom = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const x = args[0] as tf.Tensor4D;
   const [, h, w] = x.shape;

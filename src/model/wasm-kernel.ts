@@ -35,6 +35,20 @@ export function reserveKernelMemory(memory: WebAssembly.Memory, need: number, wh
   if (have < need) memory.grow(Math.ceil((need - have) / 65536));
 }
 
+/** wall time per kernel module, copies included (bench/network-profile.ts reads and resets it) */
+export const kernelTime = new Map<string, { calls: number; ms: number }>();
+
+/** Runs `f` and adds its wall time to kernelTime[name]. */
+export function timedKernel<T>(name: string, f: () => T): T {
+  const t0 = performance.now();
+  const out = f();
+  const e = kernelTime.get(name) ?? { calls: 0, ms: 0 };
+  e.calls++;
+  e.ms += performance.now() - t0;
+  kernelTime.set(name, e);
+  return out;
+}
+
 /** `bytes` rounded up to a multiple of 16 (one v128) */
 export function align16(bytes: number): number {
   return Math.ceil(bytes / 16) * 16;
