@@ -5,9 +5,15 @@ import { summarize, writeReports, type ImageResult } from './rd.js';
 
 async function main() {
   const file = process.argv[2];
-  const data = JSON.parse(readFileSync(file, 'utf8'), (_k, v) => (v === null ? Infinity : v)) as { machine: unknown; model: unknown; jxl: unknown; perImage: Record<string, ImageResult[]> };
-  const summaries = Object.entries(data.perImage).map(([label, results]) => summarize(label, results));
-  const files = await writeReports(dirname(file), basename(file, '.json'), summaries, { machine: data.machine, model: data.model, jxl: data.jxl }, data.perImage);
+  const text = readFileSync(file, 'utf8');
+  // JSON stores an infinite PSNR (lossless) as null; every other top-level field (machine, run
+  // options, model, jxl) is kept as it was
+  const { perImage } = JSON.parse(text, (_k, v) => (v === null ? Infinity : v)) as { perImage: Record<string, ImageResult[]> };
+  const meta = JSON.parse(text) as Record<string, unknown>;
+  delete meta.perImage;
+  delete meta.summaries;
+  const summaries = Object.entries(perImage).map(([label, results]) => summarize(label, results));
+  const files = await writeReports(dirname(file), basename(file, '.json'), summaries, meta, perImage);
   console.log(files.join('\n'));
 }
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -11,7 +11,8 @@ import { encodeImage } from '../src/codec/encoder.js';
 import { ProgressiveDecoder } from '../src/codec/decoder.js';
 import { readImage } from '../src/codec/image-io.js';
 import { DEFAULT_X0_SHIFTS } from '../src/codec/x0-coder.js';
-import { decode, decodeProgressive, inspect, truncate } from '../src/codec/api.js';
+import { encode, decode, decodeProgressive, inspect, truncate, loadDenoiser } from '../src/codec/api.js';
+import { saveModelFile } from '../src/model/model-file.js';
 import { readContainer, writeContainer } from '../src/bitstream/container.js';
 import { CHUNK_X0 } from '../src/codec/codec-params.js';
 import { DdpmError } from '../src/bitstream/errors.js';
@@ -269,4 +270,38 @@ test('large images are coded as independent tiles: lossless, every prefix decode
   t.is(sha((await decode(bytes, { model: den })).data), sha(img.data));
   // the container's limits still apply
   t.throws(() => encodeImage({ width: 16385, height: 8, channels: 3, data: new Uint8Array(16385 * 24) }, den), { instanceOf: DdpmError, message: /exceeds the limit/ });
+});
+
+test('tiles in parallel on worker threads: the same file and the same pixels as one thread', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ddpm-'));
+  const modelPath = join(dir, 'tiny.ddpm-model');
+  saveModelFile(modelPath, tinyModel(1));
+  const src = await readImage('fixtures/chelsea-64.png');
+  const img = cropTile(src, { x: 3, y: 2, width: 44, height: 30 });
+  const o = { steps: STEPS, earlyLossless: false, minChunkBits: 0, tileSize: 16 };
+  const one = await encode(img, { ...o, model: modelPath, threads: 1 });
+  const seen: number[] = [];
+  const two = await encode(img, { ...o, model: modelPath, threads: 2, onProgress: (done, total) => seen.push(done / total) });
+  t.is(inspect(one).tiles.length, 6);
+  t.is(sha(two), sha(one));
+  t.is(sha(two), sha(encodeImage(img, den, o).bytes), 'and the same as encodeImage with the model loaded in memory');
+  t.true(seen.length > 0 && Math.max(...seen) === 1);
+  const parsed = readContainer(one);
+  for (const k of [7, parsed.chunks.length]) {
+    const cut = one.subarray(0, parsed.offsets[k]);
+    const a = await decode(cut, { model: modelPath, threads: 1 });
+    const b = await decode(cut, { model: modelPath, threads: 2 });
+    t.is(sha(b.data), sha(a.data), `prefix ${k}`);
+  }
+  t.is(sha((await decode(one, { model: modelPath, threads: 3 })).data), sha(img.data));
+  const other = join(dir, 'other.ddpm-model');
+  saveModelFile(other, tinyModel(2));
+  await t.throwsAsync(decode(one, { model: other, threads: 2 }), { instanceOf: DdpmError, code: 'MODEL_MISMATCH' });
+  // a worker's failure reaches the caller: the model file is gone after this thread loaded it
+  const gone = join(dir, 'gone.ddpm-model');
+  saveModelFile(gone, tinyModel(1));
+  await loadDenoiser(gone);
+  unlinkSync(gone);
+  await t.throwsAsync(decode(one, { model: gone, threads: 2 }), { instanceOf: DdpmError, code: 'INTERNAL', message: /tile worker/ });
+  await t.throwsAsync(encode(img, { ...o, model: modelPath, threads: 0 }), { instanceOf: DdpmError, message: /threads/ });
 });

@@ -1,7 +1,8 @@
 /** `ddpm encode | decode | truncate | info`. */
 import { parseArgs } from 'node:util';
 import { decode, truncate, inspect, loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
-import { encodeImage, type TileResult } from '../codec/encoder.js';
+import { type TileResult } from '../codec/encoder.js';
+import { encodeTilesInParallel, defaultThreads } from '../codec/tile-parallel.js';
 import { readImage, writeImage } from '../codec/image-io.js';
 import { RECON_MODES, DEFAULT_RECON, type ReconMode } from '../codec/reconstruct.js';
 import { CHANNELS, type ChannelChoice } from '../codec/codec-params.js';
@@ -9,16 +10,19 @@ import { DdpmError } from '../bitstream/errors.js';
 import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
 export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--min-step-bits 128] [--channel auto|uq|rec]
-        [--seed N] [--x0-passes 4,2,1,0] [--lossless-slack 0.05] [--tile-size 512] [--report] [--force]
-  ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon auto|flow|mean|sample] [--model FILE] [--force]
+        [--seed N] [--x0-passes 4,2,1,0] [--lossless-slack 0.05] [--tile-size 512] [--threads N] [--report] [--force]
+  ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon auto|flow|mean|sample] [--model FILE] [--threads N] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
   ddpm info <in.ddpm> [--json]
 
-  The default model is ${DEFAULT_MODEL_PATH.replace(/^.*\/models\//, 'models/')}.`;
+  The default model is ${DEFAULT_MODEL_PATH.replace(/^.*\/models\//, 'models/')}. Images larger than the tile size are
+  coded as independent tiles, on --threads worker threads (default: the cores, at most 8); the
+  file and the decoded pixels do not depend on the thread count.`;
 
 const common = {
   out: { type: 'string', short: 'o' },
   model: { type: 'string' },
+  threads: { type: 'string' },
   force: { type: 'boolean', default: false },
 } as const;
 
@@ -31,7 +35,8 @@ export async function encodeCommand(argv: string[]): Promise<void> {
   const seed = num('seed', values.seed, 0, 2 ** 32 - 1, true);
   const passes = values['x0-passes'];
   const x0Shifts = passes === undefined ? undefined : passes.split(',').map((v) => num('x0-passes', v, 0, 7, true) as number);
-  const { bytes, tiles } = encodeImage(img, den, {
+  const threads = num('threads', values.threads, 1, 64, true) ?? defaultThreads();
+  const { bytes, tiles } = await encodeTilesInParallel(img, den, values.model ?? DEFAULT_MODEL_PATH, {
     steps: num('steps', values.steps, 1, 1000, true),
     minStepBits: num('min-step-bits', values['min-step-bits'], 0, 2 ** 40),
     channel: values.channel as ChannelChoice,
@@ -40,7 +45,7 @@ export async function encodeCommand(argv: string[]): Promise<void> {
     losslessSlack: num('lossless-slack', values['lossless-slack'], 0, 100),
     tileSize: num('tile-size', values['tile-size'], 16, 65536, true),
     onProgress: progress('encode: step'),
-  });
+  }, threads);
   writeOutput(out, bytes, values.force);
   if (values.report) printReport(tiles);
   console.error(`${out}: ${bytes.length} bytes, ${((bytes.length * 8) / (img.width * img.height)).toFixed(3)} bpp (${img.width}x${img.height}, ${img.channels === 1 ? 'grey' : 'RGB'})`);
@@ -72,9 +77,9 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   const out = checkOutput(values.out, values.force);
   if (!RECON_MODES.includes(values.recon as ReconMode)) throw new DdpmError('BAD_ARGUMENT', `--recon must be one of ${RECON_MODES.join(', ')}`);
   const bytes = readInput(positionals[0]);
-  const den = await loadDenoiser(values.model);
   const img = await decode(bytes, {
-    model: den,
+    model: values.model,
+    threads: num('threads', values.threads, 1, 64, true),
     bpp: num('bpp', values.bpp, 0, 1e6),
     bytes: num('bytes', values.bytes, 0, 2 ** 53, true),
     step: num('step', values.step, 0, 1e6, true),

@@ -12,6 +12,7 @@ import { loadModelFile } from '../model/model-file.js';
 import { Denoiser } from './denoiser.js';
 import { encodeImage, type EncodeOptions } from './encoder.js';
 import { ProgressiveDecoder, decodeTileByTile } from './decoder.js';
+import { encodeTilesInParallel, decodeTilesInParallel, defaultThreads } from './tile-parallel.js';
 import { readImage, type RawImage } from './image-io.js';
 import { CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, readCodecParams, stepChannelName } from './codec-params.js';
 import { openSteps, splitX0Payload } from './step-group.js';
@@ -38,15 +39,36 @@ export async function loadDenoiser(path: string = DEFAULT_MODEL_PATH): Promise<D
 export interface CodecOptions {
   /** model file path or a loaded denoiser (default: the shipped model) */
   model?: string | Denoiser;
+  /**
+   * threads for images of more than one tile (default: the machine's cores, at most 8): tiles are
+   * coded in parallel, each worker loading the model from its file — so only when `model` is a
+   * path or the default. The output does not depend on it.
+   */
+  threads?: number;
 }
 
 async function denoiserOf(o: CodecOptions): Promise<Denoiser> {
   return o.model instanceof Denoiser ? o.model : loadDenoiser(o.model);
 }
 
+/** the model file workers can load, or null when the caller passed a loaded denoiser */
+function modelPathOf(o: CodecOptions): string | null {
+  return o.model instanceof Denoiser ? null : (o.model ?? DEFAULT_MODEL_PATH);
+}
+
+function threadsOf(o: CodecOptions): number {
+  const t = o.threads ?? defaultThreads();
+  if (!(Number.isInteger(t) && t >= 1 && t <= 64)) throw new DdpmError('BAD_ARGUMENT', 'threads must be an integer in [1, 64]');
+  return t;
+}
+
 export async function encode(image: string | Uint8Array | RawImage, options: CodecOptions & EncodeOptions = {}): Promise<Uint8Array> {
   const img = typeof image === 'string' || image instanceof Uint8Array ? await readImage(image) : image;
-  return encodeImage(img, await denoiserOf(options), options).bytes;
+  const den = await denoiserOf(options);
+  const threads = threadsOf(options);
+  const path = modelPathOf(options);
+  if (path === null || threads === 1) return encodeImage(img, den, options).bytes;
+  return (await encodeTilesInParallel(img, den, path, options, threads)).bytes;
 }
 
 export interface Budget {
@@ -73,7 +95,12 @@ export function chunksWithin(parsed: ParsedContainer, b: Budget): number {
 export async function decode(bytes: Uint8Array, options: CodecOptions & Budget & { recon?: ReconOptions; onProgress?: (done: number, total: number) => void } = {}): Promise<RawImage> {
   const den = await denoiserOf(options);
   const parsed = readContainer(bytes, { allowPartialTail: true });
-  return decodeTileByTile(parsed, den, chunksWithin(parsed, options), options.recon ?? DEFAULT_RECON, options.onProgress);
+  const threads = threadsOf(options);
+  const path = modelPathOf(options);
+  const n = chunksWithin(parsed, options);
+  const recon = options.recon ?? DEFAULT_RECON;
+  if (path === null || threads === 1) return decodeTileByTile(parsed, den, n, recon, options.onProgress);
+  return decodeTilesInParallel(parsed, bytes, den, path, n, recon, threads, options.onProgress);
 }
 
 /** Decodes from a stream of byte pieces, yielding a preview after every whole chunk. */

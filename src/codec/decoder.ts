@@ -211,24 +211,33 @@ export class ProgressiveDecoder {
  */
 export function decodeTileByTile(parsed: Pick<ParsedContainer, 'header' | 'chunks'>, den: Denoiser, n: number, o: ReconOptions, onProgress?: (done: number, total: number) => void): RawImage {
   const file = new ProgressiveDecoder(parsed, den);
+  const byTile = chunksByTile(file, parsed, n);
+  const { width, height, channels } = file.geometry;
+  const out: RawImage = { width, height, channels, data: new Uint8Array(width * height * channels) };
+  let done = 0;
+  file.rects.forEach((r, j) => pasteTile(out, r, decodeOneTile(file, j, byTile[j], o, () => onProgress?.(++done, n))));
+  return out;
+}
+
+/** The chunks of a file's first `n` that belong to each tile, checked for order. */
+export function chunksByTile(file: ProgressiveDecoder, parsed: Pick<ParsedContainer, 'chunks'>, n: number): Chunk[][] {
   const byTile: Chunk[][] = file.rects.map(() => []);
   for (let i = 0; i < n; i++) {
     if (parsed.chunks[i].index !== i) throw new DdpmError('CORRUPT', `chunk ${parsed.chunks[i].index} where chunk ${i} was expected`);
     const { tile, chunk } = file.route(parsed.chunks[i]);
     byTile[tile].push(chunk);
   }
-  const { width, height, channels } = file.geometry;
-  const out: RawImage = { width, height, channels, data: new Uint8Array(width * height * channels) };
-  let done = 0;
-  file.rects.forEach((r, j) => {
-    const d = file.newTileDecoder(j);
-    for (const c of byTile[j]) {
-      d.apply({ ...c, index: d.applied });
-      onProgress?.(++done, n);
-    }
-    pasteTile(out, r, d.image(o));
-  });
-  return out;
+  return byTile;
+}
+
+/** Tile j's image after its `chunks` (tiles are independent: any thread may decode any tile). */
+export function decodeOneTile(file: ProgressiveDecoder, j: number, chunks: Chunk[], o: ReconOptions, onChunk?: () => void): RawImage {
+  const d = file.newTileDecoder(j);
+  for (const c of chunks) {
+    d.apply({ ...c, index: d.applied });
+    onChunk?.();
+  }
+  return d.image(o);
 }
 
 function desync(k: number): DdpmError {

@@ -8,7 +8,7 @@
  * point: the stream ends with the diffusion steps up to there, then x_0.
  */
 import { type Chunk, type ContainerHeader, writeContainer, validateGeometry } from '../bitstream/container.js';
-import { tileGrid, cropTile, tileSeed, tagTile, DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from './tile-grid.js';
+import { tileGrid, cropTile, tileSeed, tagTile, DEFAULT_TILE_SIZE, MIN_TILE_SIZE, type TileRect } from './tile-grid.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { gaussianKl } from '../model/diffusion.js';
 import { Denoiser, SNAP_BITS } from './denoiser.js';
@@ -186,7 +186,24 @@ function groupSteps(steps: readonly KeptStep[], minChunkBits: number): { chunks:
   return { chunks, tail: groups.length ? [] : open };
 }
 
-export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodeResult {
+/** What every tile of an encode shares: the validated options (see `planEncode`). */
+export interface EncodePlan {
+  steps: number[];
+  tileSize: number;
+  seed: [number, number];
+  minStepBits: number;
+  rects: TileRect[];
+}
+
+/** One tile's coded stream. */
+export interface EncodedTile {
+  chunks: Chunk[];
+  params: TileParams;
+  result: TileResult;
+}
+
+/** Validates the options against the image and model, and lays out the tiles. */
+export function planEncode(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodePlan {
   const sch = den.schedule;
   // explicit timesteps; or K log-SNR steps; or the model's searched schedule (ddpm schedule), else 24 log-SNR steps
   const steps = Array.isArray(o.steps) ? o.steps : o.steps === undefined && den.model.codingSchedule ? den.model.codingSchedule : logSnrSchedule(sch, o.steps ?? DEFAULT_STEPS);
@@ -201,25 +218,37 @@ export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {})
   const seed = o.seed ?? [0x6464706d, 1];
   const minStepBits = o.minStepBits ?? (Array.isArray(o.steps) ? 0 : DEFAULT_MIN_STEP_BITS);
   if (!(minStepBits >= 0 && minStepBits <= 2 ** 40)) throw new DdpmError('BAD_ARGUMENT', 'minimum step bits must be in [0, 2^40]');
-  const evals0 = den.evals;
-  const rects = tileGrid(img.width, img.height, tileSize);
-  const perTile: Array<{ chunks: Chunk[]; params: TileParams; result: TileResult }> = [];
-  rects.forEach((r, j) => {
-    const tile = rects.length === 1 ? img : cropTile(img, r);
-    perTile.push(encodeTile(tile, den, steps, minStepBits, tileSeed(seed, j), o, (done, total) => o.onProgress?.(j * total + done, rects.length * total)));
-  });
-  const params: CodecParams = { version: CODEC_VERSION, channel: o.channel ?? 'auto', seed, snapBits: SNAP_BITS, factor: unetFactor(den), tileSize, tiles: perTile.map((t) => t.params) };
+  return { steps, tileSize, seed, minStepBits, rects: tileGrid(img.width, img.height, tileSize) };
+}
+
+/** Tile j of a plan, coded on this thread (tiles are independent: any thread may code any tile). */
+export function encodePlannedTile(img: RawImage, den: Denoiser, plan: EncodePlan, j: number, o: EncodeOptions, progress: (done: number, total: number) => void): EncodedTile {
+  const tile = plan.rects.length === 1 ? img : cropTile(img, plan.rects[j]);
+  return encodeTile(tile, den, plan.steps, plan.minStepBits, tileSeed(plan.seed, j), o, progress);
+}
+
+/** The file from its coded tiles (in tile order). */
+export function assembleEncode(img: RawImage, den: Denoiser, plan: EncodePlan, perTile: EncodedTile[], o: EncodeOptions, networkEvals: number): EncodeResult {
+  const params: CodecParams = { version: CODEC_VERSION, channel: o.channel ?? 'auto', seed: plan.seed, snapBits: SNAP_BITS, factor: unetFactor(den), tileSize: plan.tileSize, tiles: perTile.map((t) => t.params) };
   const header: ContainerHeader = {
     model: { id: den.model.id, sha256: den.model.sha256 },
     image: { width: img.width, height: img.height, channels: img.channels },
     codec: packCodecParams(params),
   };
   const bytes = writeContainer(header, interleaveTiles(perTile.map((t) => t.chunks)));
-  return { bytes, params, tiles: perTile.map((t) => t.result), networkEvals: den.evals - evals0 };
+  return { bytes, params, tiles: perTile.map((t) => t.result), networkEvals };
+}
+
+export function encodeImage(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodeResult {
+  const plan = planEncode(img, den, o);
+  const evals0 = den.evals;
+  const n = plan.rects.length;
+  const perTile = plan.rects.map((_, j) => encodePlannedTile(img, den, plan, j, o, (done, total) => o.onProgress?.(j * total + done, n * total)));
+  return assembleEncode(img, den, plan, perTile, o, den.evals - evals0);
 }
 
 /** One tile's stream (the whole image when it fits in one tile): its chunks and parameters. */
-function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepBits: number, seed: [number, number], o: EncodeOptions, progress: (done: number, total: number) => void): { chunks: Chunk[]; params: TileParams; result: TileResult } {
+function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepBits: number, seed: [number, number], o: EncodeOptions, progress: (done: number, total: number) => void): EncodedTile {
   const sch = den.schedule;
   const l = makeLayout(img.width, img.height, img.channels, unetFactor(den));
   const x0 = imageToState(img, l);
