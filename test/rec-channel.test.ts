@@ -2,7 +2,8 @@ import test from 'ava';
 import { recEncode, recDecode, codedOrder } from '../src/codec/rec-channel.js';
 import { configureRecParallelism } from '../src/codec/rec-parallel.js';
 import { chunkStart, recCandidate, searchChunks, walshSize, fwht, REC_STREAM, REC_SHIFTS } from '../src/codec/rec-search.js';
-import { PhiloxStream, philox4x32 } from '../src/bitstream/philox.js';
+import { PhiloxStream } from '../src/bitstream/philox.js';
+import { arrivalTimes, ARRIVAL_X } from '../src/codec/rec-arrivals.js';
 import { RangeEncoder, RangeDecoder } from '../src/bitstream/range-coder.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
 import type { StepGeometry } from '../src/codec/step-math.js';
@@ -117,27 +118,35 @@ test('rec: a tile\'s first step codes e² against the prediction from its geomet
   t.true(off.bits - exact.bits > 10, 'a far-off prediction costs more');
 });
 
-/** The search's arrival times, restated from the spec: xoshiro128+ keyed by Philox (seed, step, chunk). */
-function referenceArrivals(seed: [number, number], step: number, chunk: number, K: number): Float64Array {
-  const st = new Uint32Array(4);
-  philox4x32(0, REC_STREAM + 1, step, chunk, seed[0], seed[1], st);
-  st[0] |= 1;
-  const T = new Float64Array(K);
-  let acc = 0;
-  for (let j = 0; j < K; j++) {
-    const r = (st[0] + st[3]) >>> 0;
-    const x = st[1] << 9;
-    st[2] ^= st[0];
-    st[3] ^= st[1];
-    st[1] ^= st[2];
-    st[0] ^= st[3];
-    st[2] ^= x;
-    st[3] = (st[3] << 11) | (st[3] >>> 21);
-    acc -= Math.log((r + 0.5) / 4294967296);
-    T[j] = acc;
+test('rec arrivals: the ziggurat increments are Exp(1) (Kolmogorov–Smirnov, moments, tail), reproducible', (t) => {
+  const n = 300000;
+  const T = arrivalTimes([5, 6], 7, 8, REC_STREAM + 1, n);
+  const e = new Float64Array(n);
+  let prev = 0;
+  let slow = 0;
+  for (let j = 0; j < n; j++) {
+    e[j] = T[j] - prev;
+    prev = T[j];
   }
-  return T;
-}
+  // the draws that left their layer's core (wedge, tail or a fresh attempt): ~2% must occur
+  for (let i = 0; i < 256; i++) slow += 1 - ARRIVAL_X[i + 1] / ARRIVAL_X[i];
+  t.true(slow / 256 > 0.015 && slow / 256 < 0.03);
+  const sorted = Float64Array.from(e).sort();
+  let d = 0;
+  for (let j = 0; j < n; j++) {
+    const cdf = 1 - Math.exp(-sorted[j]);
+    d = Math.max(d, Math.abs(cdf - j / n), Math.abs(cdf - (j + 1) / n));
+  }
+  t.true(d < 1.95 / Math.sqrt(n), `KS distance ${d}`); // 0.1% level
+  const mean = e.reduce((a, b) => a + b, 0) / n;
+  const v = e.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+  t.true(Math.abs(mean - 1) < 0.01 && Math.abs(v - 1) < 0.03, `mean ${mean} variance ${v}`);
+  const beyond = (x: number) => e.filter((y) => y > x).length / n;
+  t.true(Math.abs(beyond(ARRIVAL_X[1]) / Math.exp(-ARRIVAL_X[1]) - 1) < 0.5, 'the tail beyond R');
+  t.true(Math.abs(beyond(4) / Math.exp(-4) - 1) < 0.05);
+  t.deepEqual(arrivalTimes([5, 6], 7, 8, REC_STREAM + 1, 1000), T.subarray(0, 1000));
+  t.notDeepEqual(arrivalTimes([5, 6], 7, 9, REC_STREAM + 1, 1000), T.subarray(0, 1000));
+});
 
 test('rec search: the fast Walsh search picks the argmin over the very candidates the decoder rebuilds', (t) => {
   const seed: [number, number] = [11, 12];
@@ -152,7 +161,7 @@ test('rec search: the fast Walsh search picks the argmin over the very candidate
     for (let c = 0; c < nChunks; c++) {
       const lo = chunkStart(D, nChunks, c);
       const n = chunkStart(D, nChunks, c + 1) - lo;
-      const T = referenceArrivals(seed, step, c, K);
+      const T = arrivalTimes(seed, step, c, REC_STREAM + 1, K);
       const xi = new Float64Array(n);
       let ref = 0;
       let refScore = Infinity;

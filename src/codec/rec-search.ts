@@ -9,7 +9,7 @@
  * decoder rebuilds the chosen one from n normals. The encoder needs each candidate's log-weight,
  * whose ξ-dependent part is c2‖ξ‖² + b·ξ: within a block ‖ξ‖² = ‖g_k‖² is shared, and b·ξ_j for the
  * P rows of a shift is one fast Walsh–Hadamard transform of b ⊙ (shifted g_k) (Walsh positions
- * 1 … n; position 0, common to every row, is left empty). A candidate then costs 29–37 ns for
+ * 1 … n; position 0, common to every row, is left empty). A candidate then costs 25–32 ns for
  * n = 16 … 8000 (`node dist/bench/rec-search-speed.js`) where an independent one costs n normals
  * (~14 M/s per core) and n multiply-adds — which buys chunks of more bits (less index overhead per
  * bit) and more candidates per chunk (samples closer to the posterior). Rows of one block are not independent —
@@ -20,14 +20,14 @@
  * 14.21 with them, 14.27 without).
  *
  * Search: Poisson functional representation over the K candidates, j* = argmin_j (log T_j − λ log w_j),
- * T_j the arrival times of an encoder-private Poisson process (its own fast generator: they never
+ * T_j the arrival times of an encoder-private Poisson process (`rec-arrivals.ts`: they never
  * leave the encoder, only have to be reproducible). λ = 1 targets q itself; λ > 1 targets the
  * tempered q^λ p^(1−λ) (for the step's Gaussians: the mean correction stretched by λ, see
  * REC_TEMPER in rec-channel.ts). Encoder-side only: the decoder rebuilds whichever index it reads. Plain arrays in and out, so worker threads can
  * run disjoint ranges of chunks (`rec-parallel.ts`) with results identical to one thread.
  */
-import { philox4x32 } from '../bitstream/philox.js';
 import { zigguratNormals } from '../bitstream/ziggurat.js';
+import { ARRIVAL_X, arrivalKey, arrivalSlowPath } from './rec-arrivals.js';
 
 export const REC_STREAM = 0x52454331;
 
@@ -102,17 +102,6 @@ export function fwht(v: Float64Array): void {
   }
 }
 
-/**
- * The state of the encoder's private generator for one chunk's arrival times (xoshiro128+, keyed by a
- * Philox block of (seed, step, chunk), so a chunk's arrivals depend on nothing else).
- */
-function privateKey(seed: readonly [number, number], step: number, chunk: number): Uint32Array {
-  const key = new Uint32Array(4);
-  philox4x32(0, REC_STREAM + 1, step, chunk, seed[0], seed[1], key);
-  key[0] |= 1; // xoshiro's state must not be all zero
-  return key;
-}
-
 export interface RecSearch {
   seed: [number, number];
   step: number;
@@ -147,7 +136,7 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
     const n = chunkStart(D, nChunks, c + 1) - lo;
     const P = walshSize(n);
     const v = new Float64Array(P);
-    let [xa, xb, xc, xd] = privateKey(s.seed, s.step, c);
+    let [xa, xb, xc, xd] = arrivalKey(s.seed, s.step, c, REC_STREAM + 1);
     let T = 0;
     let bestJ = 0;
     let bestScore = Infinity;
@@ -170,8 +159,9 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
       const logT0 = T > 0 ? Math.log(T) : -Infinity;
       let floor = logT0 - bestScore;
       for (let i = 0; i < rows; i++) {
-        // Exp(1) increment from xoshiro128+ (inlined: a closure's state is several times slower)
-        const u = ((xa + xd) >>> 0) + 0.5;
+        // Exp(1) increment from a xoshiro128+ word by the ziggurat of rec-arrivals.ts (inlined: a
+        // closure's state is several times slower)
+        const w = (xa + xd) >>> 0;
         const t = xb << 9;
         xc ^= xa;
         xd ^= xb;
@@ -179,7 +169,9 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
         xa ^= xd;
         xc ^= t;
         xd = (xd << 11) | (xd >>> 21);
-        T -= Math.log(u / 4294967296);
+        const layer = w & 255;
+        const e = ((w >>> 8) + 0.5) * 5.9604644775390625e-8 * ARRIVAL_X[layer];
+        T += e < ARRIVAL_X[layer + 1] ? e : arrivalSlowPath(w, s.seed, s.step, c, j0 + i);
         const lw = base + v[i];
         if (lw <= floor) continue;
         const score = Math.log(T) - lw;
