@@ -8,8 +8,8 @@
  * x < X[layer + 1] (≈ 98.9% of words) the point lies under the curve whatever its height and x is
  * the draw: one multiply and a compare where −log(u) cost ~15 ns of the search's ~30 per candidate.
  * Otherwise the attempt is finished exactly (wedge test; beyond R the tail R + Exp(1)) and, if
- * rejected, repeated with uniforms from a second Philox key addressed by (chunk, j, attempt), so
- * T stays a pure function of (seed, step, chunk) and every increment is an exact Exp(1) draw.
+ * rejected, repeated, with uniforms hashed from (the chunk's key, j, a counter), so T stays a pure
+ * function of (seed, step, chunk) and every increment is a ziggurat draw of Exp(1).
  */
 import { philox4x32, uniform53 } from '../bitstream/philox.js';
 
@@ -25,30 +25,31 @@ export const ARRIVAL_X = new Float64Array(LAYERS + 1);
   for (let i = 1; i < LAYERS - 1; i++) ARRIVAL_X[i + 1] = -Math.log(V / ARRIVAL_X[i] + Math.exp(-ARRIVAL_X[i]));
   ARRIVAL_X[LAYERS] = 0;
 }
-const STREAM = 0x52454333;
 
 /** The abscissa of a word: layer w & 255, u from its top 24 bits. */
 export function arrivalAbscissa(w: number): number {
   return ((w >>> 8) + 0.5) * 5.9604644775390625e-8 * ARRIVAL_X[w & 255];
 }
 
+/** A 32-bit integer hash (xor-shift-multiply rounds; every output bit depends on every input bit). */
+function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
 /**
  * Finishes the draw whose first attempt, word `w`, left its layer's core: wedge or tail, then
- * fresh attempts from Philox (seed, step, chunk, j).
+ * fresh attempts. Its uniforms hash (key, j, counter) — `key` a word of the chunk's generator key
+ * — so they cost a few multiplies, not a Philox block (this path runs for ~2% of the draws).
  */
-export function arrivalSlowPath(w: number, seed: readonly [number, number], step: number, chunk: number, j: number): number {
-  const block = new Uint32Array(4);
-  let attempt = 0;
-  let word = 4;
-  const uniform = (): number => {
-    if (word >= 4) {
-      philox4x32(attempt++ >>> 0, STREAM, step, chunk, seed[0], (seed[1] ^ j) >>> 0, block);
-      word = 0;
-    }
-    const u = uniform53(block[word], block[word + 1]);
-    word += 2;
-    return u;
-  };
+export function arrivalSlowPath(w: number, key: number, j: number): number {
+  let n = 0;
+  const word = () => mix32((key ^ mix32((j + Math.imul(++n, 0x9e3779b9)) >>> 0)) >>> 0);
+  const uniform = () => uniform53(word(), word());
   for (;;) {
     const layer = w & 255;
     const x = arrivalAbscissa(w);
@@ -57,7 +58,7 @@ export function arrivalSlowPath(w: number, seed: readonly [number, number], step
     const lo = Math.exp(-ARRIVAL_X[layer]);
     const hi = Math.exp(-ARRIVAL_X[layer + 1]);
     if (lo + uniform() * (hi - lo) < Math.exp(-x)) return x;
-    w = Math.floor(uniform() * 4294967296) >>> 0;
+    w = word();
   }
 }
 
@@ -78,6 +79,7 @@ export function arrivalKey(seed: readonly [number, number], step: number, chunk:
  */
 export function arrivalTimes(seed: readonly [number, number], step: number, chunk: number, streamId: number, K: number): Float64Array {
   const st = arrivalKey(seed, step, chunk, streamId);
+  const key = st[0];
   const T = new Float64Array(K);
   let acc = 0;
   for (let j = 0; j < K; j++) {
@@ -90,7 +92,7 @@ export function arrivalTimes(seed: readonly [number, number], step: number, chun
     st[2] ^= x;
     st[3] = (st[3] << 11) | (st[3] >>> 21);
     const e = arrivalAbscissa(w);
-    acc += e < ARRIVAL_X[(w & 255) + 1] ? e : arrivalSlowPath(w, seed, step, chunk, j);
+    acc += e < ARRIVAL_X[(w & 255) + 1] ? e : arrivalSlowPath(w, key, j);
     T[j] = acc;
   }
   return T;

@@ -9,7 +9,7 @@
  * decoder rebuilds the chosen one from n normals. The encoder needs each candidate's log-weight,
  * whose ξ-dependent part is c2‖ξ‖² + b·ξ: within a block ‖ξ‖² = ‖g_k‖² is shared, and b·ξ_j for the
  * P rows of a shift is one fast Walsh–Hadamard transform of b ⊙ (shifted g_k) (Walsh positions
- * 1 … n; position 0, common to every row, is left empty). A candidate then costs 25–32 ns for
+ * 1 … n; position 0, common to every row, is left empty). A candidate then costs 23–30 ns for
  * n = 16 … 8000 (`node dist/bench/rec-search-speed.js`) where an independent one costs n normals
  * (~14 M/s per core) and n multiply-adds — which buys chunks of more bits (less index overhead per
  * bit) and more candidates per chunk (samples closer to the posterior). Rows of one block are not independent —
@@ -137,6 +137,7 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
     const P = walshSize(n);
     const v = new Float64Array(P);
     let [xa, xb, xc, xd] = arrivalKey(s.seed, s.step, c, REC_STREAM + 1);
+    const slowKey = xa;
     let T = 0;
     let bestJ = 0;
     let bestScore = Infinity;
@@ -171,7 +172,7 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
         xd = (xd << 11) | (xd >>> 21);
         const layer = w & 255;
         const e = ((w >>> 8) + 0.5) * 5.9604644775390625e-8 * ARRIVAL_X[layer];
-        T += e < ARRIVAL_X[layer + 1] ? e : arrivalSlowPath(w, s.seed, s.step, c, j0 + i);
+        T += e < ARRIVAL_X[layer + 1] ? e : arrivalSlowPath(w, slowKey, j0 + i);
         const lw = base + v[i];
         if (lw <= floor) continue;
         const score = Math.log(T) - lw;
