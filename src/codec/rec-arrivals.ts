@@ -47,19 +47,33 @@ function mix32(x: number): number {
  * — so they cost a few multiplies, not a Philox block (this path runs for ~2% of the draws).
  */
 export function arrivalSlowPath(w: number, key: number, j: number): number {
-  let n = 0;
-  const word = () => mix32((key ^ mix32((j + Math.imul(++n, 0x9e3779b9)) >>> 0)) >>> 0);
-  const uniform = () => uniform53(word(), word());
+  slowKey = key;
+  slowJ = j;
+  slowN = 0;
   for (;;) {
     const layer = w & 255;
     const x = arrivalAbscissa(w);
     if (x < ARRIVAL_X[layer + 1]) return x;
-    if (layer === 0) return R - Math.log(uniform());
+    if (layer === 0) return R - Math.log(slowUniform());
     const lo = Math.exp(-ARRIVAL_X[layer]);
     const hi = Math.exp(-ARRIVAL_X[layer + 1]);
-    if (lo + uniform() * (hi - lo) < Math.exp(-x)) return x;
-    w = word();
+    if (lo + slowUniform() * (hi - lo) < Math.exp(-x)) return x;
+    w = slowWord();
   }
+}
+
+// the slow path's counter-based uniforms (module state, not closures: this path is hot enough)
+let slowKey = 0;
+let slowJ = 0;
+let slowN = 0;
+
+function slowWord(): number {
+  return mix32((slowKey ^ mix32((slowJ + Math.imul(++slowN, 0x9e3779b9)) >>> 0)) >>> 0);
+}
+
+function slowUniform(): number {
+  const a = slowWord();
+  return uniform53(a, slowWord());
 }
 
 /**
