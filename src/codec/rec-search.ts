@@ -9,8 +9,8 @@
  * decoder rebuilds the chosen one from n normals. The encoder needs each candidate's log-weight,
  * whose ξ-dependent part is c2‖ξ‖² + b·ξ: within a block ‖ξ‖² = ‖g_k‖² is shared, and b·ξ_j for the
  * P rows of a shift is one fast Walsh–Hadamard transform of b ⊙ (shifted g_k) (Walsh positions
- * 1 … n; position 0, common to every row, is left empty). A candidate then costs 23–30 ns for
- * n = 16 … 8000 (`node dist/bench/rec-search-speed.js`) where an independent one costs n normals
+ * 1 … n; position 0, common to every row, is left empty). A candidate then costs 11–14 ns for
+ * n = 16 … 8000 with the loop in wasm (`wasm/rec-search.as.ts`; `node dist/bench/rec-search-speed.js`) where an independent one costs n normals
  * (~14 M/s per core) and n multiply-adds — which buys chunks of more bits (less index overhead per
  * bit) and more candidates per chunk (samples closer to the posterior). Rows of one block are not independent —
  * their projections on b correlate through the Walsh spectrum of b² ⊙ g², ~1/√n for a spread-out b
@@ -28,6 +28,7 @@
  */
 import { zigguratNormals } from '../bitstream/ziggurat.js';
 import { ARRIVAL_X, arrivalKey, arrivalSlowPath } from './rec-arrivals.js';
+import { wasmKernel, reserveKernelMemory, KERNEL_BASE } from '../model/wasm-kernel.js';
 
 export const REC_STREAM = 0x52454331;
 
@@ -128,62 +129,39 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
   // λ log w = λ c2 ‖ξ‖² + (λ b)·ξ: scaling c2 and b is the whole tempering
   const lam = s.temper;
   if (!(lam > 0 && lam < 16)) throw new RangeError(`rec search: temper ${lam} outside (0, 16)`);
-  const c2 = lam * s.c2;
-  const g = new Float64Array(maxChunkDims(D, nChunks));
-  const gs = new Float64Array(g.length);
+  if (!(Number.isInteger(K) && K >= 1 && K <= 2 ** 30)) throw new RangeError(`rec search: K = ${K}`);
+  const k = searchKernel();
   for (let c = from; c < to; c++) {
     const lo = chunkStart(D, nChunks, c);
     const n = chunkStart(D, nChunks, c + 1) - lo;
     const P = walshSize(n);
-    const v = new Float64Array(P);
-    let [xa, xb, xc, xd] = arrivalKey(s.seed, s.step, c, REC_STREAM + 1);
-    const slowKey = xa;
-    let T = 0;
-    let bestJ = 0;
-    let bestScore = Infinity;
-    let sq = 0;
-    for (let j0 = 0; j0 < K; j0 += P) {
-      const r = (j0 / P) % REC_SHIFTS;
-      if (r === 0) {
-        blockNormals(s.seed, s.step, c, n, j0 / (P * REC_SHIFTS), g);
-        sq = 0;
-        for (let m = 0; m < n; m++) sq += g[m] * g[m];
-      }
-      shifted(g, n, r, gs);
-      v.fill(0);
-      for (let m = 0; m < n; m++) v[m + 1] = lam * b[lo + m] * gs[m];
-      fwht(v);
-      const base = c2 * sq;
-      const rows = Math.min(P, K - j0);
-      // T only grows, so row i can win only if λ log w_i > log T(block start) − bestScore: the
-      // logarithm of T is taken for those rows alone
-      const logT0 = T > 0 ? Math.log(T) : -Infinity;
-      let floor = logT0 - bestScore;
-      for (let i = 0; i < rows; i++) {
-        // Exp(1) increment from a xoshiro128+ word by the ziggurat of rec-arrivals.ts (inlined: a
-        // closure's state is several times slower)
-        const w = (xa + xd) >>> 0;
-        const t = xb << 9;
-        xc ^= xa;
-        xd ^= xb;
-        xb ^= xc;
-        xa ^= xd;
-        xc ^= t;
-        xd = (xd << 11) | (xd >>> 21);
-        const layer = w & 255;
-        const e = ((w >>> 8) + 0.5) * 5.9604644775390625e-8 * ARRIVAL_X[layer];
-        T += e < ARRIVAL_X[layer + 1] ? e : arrivalSlowPath(w, slowKey, j0 + i);
-        const lw = base + v[i];
-        if (lw <= floor) continue;
-        const score = Math.log(T) - lw;
-        if (score < bestScore) {
-          bestScore = score;
-          bestJ = j0 + i;
-          floor = logT0 - bestScore;
-        }
-      }
-    }
-    best[c] = bestJ;
+    const blocks = Math.ceil(K / (P * REC_SHIFTS));
+    // the chunk's blocks of normals are consecutive draws of its stream (blockNormals)
+    const gP = KERNEL_BASE + 8 * ARRIVAL_X.length;
+    const bP = gP + 8 * blocks * n;
+    const vP = bP + 8 * n;
+    const gsP = vP + 8 * P;
+    const stP = gsP + 8 * n;
+    reserveKernelMemory(k.memory, stP + 16, 'rec search');
+    const heap = k.memory.buffer;
+    new Float64Array(heap, KERNEL_BASE, ARRIVAL_X.length).set(ARRIVAL_X);
+    zigguratNormals(s.seed, [REC_STREAM, s.step, c], new Float64Array(heap, gP, blocks * n));
+    const lb = new Float64Array(heap, bP, n);
+    for (let m = 0; m < n; m++) lb[m] = lam * b[lo + m];
+    const key = arrivalKey(s.seed, s.step, c, REC_STREAM + 1);
+    new Uint32Array(heap, stP, 4).set(key);
+    best[c] = k.searchChunk(KERNEL_BASE, gP, bP, vP, gsP, stP, n, P, K, lam * s.c2, key[0]);
     if (done) Atomics.add(done, 0, 1);
   }
+}
+
+interface SearchKernel {
+  searchChunk: (xTab: number, g: number, b: number, v: number, gs: number, st: number, n: number, P: number, K: number, c2: number, slowKey: number) => number;
+}
+
+/** The search's inner loop (`wasm/rec-search.as.ts`), its slow arrivals calling back here. */
+function searchKernel(): SearchKernel & { memory: WebAssembly.Memory } {
+  return wasmKernel<SearchKernel>('rec-search', new URL('./wasm/rec-search.wasm', import.meta.url), {
+    slowArrival: (w: number, key: number, j: number) => arrivalSlowPath(w >>> 0, key >>> 0, j),
+  });
 }

@@ -14,15 +14,18 @@ const MAX_BYTES = 2 ** 31;
 
 const instances = new Map<string, WebAssembly.Exports>();
 
-/** The instance of `wasm/<name>.wasm` on this thread (compiled on first use). */
-export function wasmKernel<T>(name: string): T & { memory: WebAssembly.Memory } {
+/**
+ * The instance of a kernel on this thread (compiled on first use): `wasm/<name>.wasm` beside this
+ * module, or the file at `url`; `imports` are the functions it calls back (module "env").
+ */
+export function wasmKernel<T>(name: string, url?: URL, imports: Record<string, (...a: number[]) => number> = {}): T & { memory: WebAssembly.Memory } {
   let k = instances.get(name);
   if (!k) {
-    const bytes = readFileSync(new URL(`./wasm/${name}.wasm`, import.meta.url));
+    const bytes = readFileSync(url ?? new URL(`./wasm/${name}.wasm`, import.meta.url));
     const abort = () => {
       throw new DdpmError('INTERNAL', `wasm kernel ${name} aborted`);
     };
-    k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort } }).exports;
+    k = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { abort, ...imports } }).exports;
     instances.set(name, k);
   }
   return k as unknown as T & { memory: WebAssembly.Memory };
