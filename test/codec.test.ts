@@ -303,5 +303,11 @@ test('tiles in parallel on worker threads: the same file and the same pixels as 
   await loadDenoiser(gone);
   unlinkSync(gone);
   await t.throwsAsync(decode(one, { model: gone, threads: 2 }), { instanceOf: DdpmError, code: 'INTERNAL', message: /tile worker/ });
+  // a model file replaced after this thread loaded it: the workers refuse to code with other weights
+  const swapped = join(dir, 'swapped.ddpm-model');
+  saveModelFile(swapped, tinyModel(1));
+  await loadDenoiser(swapped);
+  saveModelFile(swapped, tinyModel(3));
+  await t.throwsAsync(encode(img, { ...o, model: swapped, threads: 2 }), { instanceOf: DdpmError, code: 'MODEL_MISMATCH', message: /changed while coding/ });
   await t.throwsAsync(encode(img, { ...o, model: modelPath, threads: 0 }), { instanceOf: DdpmError, message: /threads/ });
 });

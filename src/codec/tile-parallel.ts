@@ -24,8 +24,8 @@ export function defaultThreads(): number {
 
 /** What a tile worker is asked to do. */
 export type TileTask =
-  | { kind: 'encode'; modelPath: string; image: RawImage; options: Omit<EncodeOptions, 'onProgress'>; tiles: number[] }
-  | { kind: 'decode'; modelPath: string; bytes: Uint8Array; chunks: number; recon: ReconOptions; tiles: number[] };
+  | { kind: 'encode'; modelPath: string; sha256: string; image: RawImage; options: Omit<EncodeOptions, 'onProgress'>; tiles: number[] }
+  | { kind: 'decode'; modelPath: string; sha256: string; bytes: Uint8Array; chunks: number; recon: ReconOptions; tiles: number[] };
 
 /** What a tile worker reports, one message per tile and a last one. */
 export type TileMessage =
@@ -113,7 +113,7 @@ export async function encodeTilesInParallel(img: RawImage, den: Denoiser, modelP
   if (used > 1) configureRecParallelism({ threads: 1 });
   try {
     await runShared(
-      (tiles) => ({ kind: 'encode', modelPath, image: img, options, tiles }),
+      (tiles) => ({ kind: 'encode', modelPath, sha256: den.model.sha256, image: img, options, tiles }),
       n,
       used,
       (mine) => {
@@ -147,7 +147,7 @@ export async function decodeTilesInParallel(parsed: ParsedContainer, bytes: Uint
   const out: RawImage = { width, height, channels, data: new Uint8Array(width * height * channels) };
   let done = 0;
   await runShared(
-    (tiles) => ({ kind: 'decode', modelPath, bytes, chunks: n, recon, tiles }),
+    (tiles) => ({ kind: 'decode', modelPath, sha256: den.model.sha256, bytes, chunks: n, recon, tiles }),
     file.rects.length,
     used,
     (mine) => {

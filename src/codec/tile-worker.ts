@@ -18,6 +18,9 @@ parentPort?.on('message', (task: TileTask) => {
       await initBackend('wasm');
       configureRecParallelism({ threads: 1 });
       const den = new Denoiser(loadModelFile(task.modelPath));
+      // the file may have changed since the calling thread loaded it: a tile coded with other
+      // weights than the header names would not decode
+      if (den.model.sha256 !== task.sha256) throw new DdpmError('MODEL_MISMATCH', `${task.modelPath} changed while coding (sha256 ${den.model.sha256.slice(0, 12)}…, the calling thread loaded ${task.sha256.slice(0, 12)}…)`);
       if (task.kind === 'encode') {
         const plan = planEncode(task.image, den, task.options);
         for (const j of task.tiles) {
