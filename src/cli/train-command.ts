@@ -34,7 +34,8 @@ export const TRAIN_HELP = `ddpm train --data <photo folder> -o <model.ddpm-model
   --t-sampling LAW    uniform | vlb: timesteps uniform (DDPM's L_simple) or in proportion to
                       their log-SNR decrement, so the loss estimates the variational bound the
                       codec pays (default: the checkpoint's when resuming, else uniform;
-                      vlb is not yet measured against uniform)`;
+                      400 steps of vlb from a uniform-trained model lowered its bound 0.7%
+                      more than 400 of uniform: README, "The model and training")`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
