@@ -5,8 +5,9 @@
  *
  * Exp(1) by the ziggurat method (Marsaglia & Tsang 2000) with 256 layers of equal area V under
  * e^−x: word w picks layer w & 255 and the abscissa x = u·X[layer], u = ((w >>> 8) + ½)/2^24. When
- * x < X[layer + 1] (≈ 98.9% of words) the point lies under the curve whatever its height and x is
- * the draw: one multiply and a compare where −log(u) cost ~15 ns of the search's ~30 per candidate.
+ * x < X[layer + 1] (≈ 97.8% of words) the point lies under the curve whatever its height and x is
+ * the draw: one multiply and a compare where −log(u) cost ~7 ns of the JavaScript search's ~29 per
+ * candidate (`node dist/bench/rec-search-speed.js`).
  * Otherwise the attempt is finished exactly (wedge test; beyond R the tail R + Exp(1)) and, if
  * rejected, repeated, with uniforms hashed from (the chunk's key, j, a counter), so T stays a pure
  * function of (seed, step, chunk) and every increment is a ziggurat draw of Exp(1).

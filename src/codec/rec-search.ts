@@ -140,8 +140,7 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
     const gP = KERNEL_BASE + 8 * ARRIVAL_X.length;
     const bP = gP + 8 * blocks * n;
     const vP = bP + 8 * n;
-    const gsP = vP + 8 * P;
-    const stP = gsP + 8 * n;
+    const stP = vP + 8 * P;
     reserveKernelMemory(k.memory, stP + 16, 'rec search');
     const heap = k.memory.buffer;
     new Float64Array(heap, KERNEL_BASE, ARRIVAL_X.length).set(ARRIVAL_X);
@@ -150,13 +149,13 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
     for (let m = 0; m < n; m++) lb[m] = lam * b[lo + m];
     const key = arrivalKey(s.seed, s.step, c, REC_STREAM + 1);
     new Uint32Array(heap, stP, 4).set(key);
-    best[c] = k.searchChunk(KERNEL_BASE, gP, bP, vP, gsP, stP, n, P, K, lam * s.c2, key[0]);
+    best[c] = k.searchChunk(KERNEL_BASE, gP, bP, vP, stP, n, P, K, lam * s.c2, key[0]);
     if (done) Atomics.add(done, 0, 1);
   }
 }
 
 interface SearchKernel {
-  searchChunk: (xTab: number, g: number, b: number, v: number, gs: number, st: number, n: number, P: number, K: number, c2: number, slowKey: number) => number;
+  searchChunk: (xTab: number, g: number, b: number, v: number, st: number, n: number, P: number, K: number, c2: number, slowKey: number) => number;
 }
 
 /** The search's inner loop (`wasm/rec-search.as.ts`), its slow arrivals calling back here. */

@@ -7,7 +7,7 @@
  * draws are the very ones of `arrivalTimes`) and the running argmin of log T − λ log w.
  *
  * Memory (f64 unless noted): X the ziggurat table [257] at xTab; g the chunk's block normals
- * [blocks][n]; b the chunk's λ·b [n]; v scratch [P]; gs scratch [n]; state (4 × u32) at st.
+ * [blocks][n]; b the chunk's λ·b [n]; v scratch [P]; state (4 × u32) at st.
  */
 
 @external("env", "slowArrival")
@@ -41,9 +41,9 @@ function fwht(v: usize, P: i32): void {
 
 /**
  * Searches K candidates of one chunk; returns the best index. `slowKey` keys the slow path's
- * uniforms; xTab, g, b, v, gs, st as above; blocks = ⌈K / (16P)⌉ blocks of normals in g.
+ * uniforms; xTab, g, b, v, st as above; blocks = ⌈K / (16P)⌉ blocks of normals in g.
  */
-export function searchChunk(xTab: usize, g: usize, b: usize, v: usize, gs: usize, st: usize, n: i32, P: i32, K: i32, c2: f64, slowKey: u32): i32 {
+export function searchChunk(xTab: usize, g: usize, b: usize, v: usize, st: usize, n: i32, P: i32, K: i32, c2: f64, slowKey: u32): i32 {
   let xa = load<u32>(st);
   let xb = load<u32>(st, 4);
   let xc = load<u32>(st, 8);
