@@ -89,8 +89,8 @@ export function arrivalKey(seed: readonly [number, number], step: number, chunk:
 }
 
 /**
- * The first K arrival times of a chunk, plainly (tests and tools; the search inlines the same
- * arithmetic in its loop).
+ * The first K arrival times of a chunk, plainly (tests and tools; the search runs the same
+ * arithmetic in wasm, `wasm/rec-search.as.ts`).
  */
 export function arrivalTimes(seed: readonly [number, number], step: number, chunk: number, streamId: number, K: number): Float64Array {
   const st = arrivalKey(seed, step, chunk, streamId);

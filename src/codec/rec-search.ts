@@ -131,6 +131,9 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
   if (!(lam > 0 && lam < 16)) throw new RangeError(`rec search: temper ${lam} outside (0, 16)`);
   if (!(Number.isInteger(K) && K >= 1 && K <= 2 ** 30)) throw new RangeError(`rec search: K = ${K}`);
   const k = searchKernel();
+  // the ziggurat table at the base, once: growing the memory keeps it
+  reserveKernelMemory(k.memory, KERNEL_BASE + 8 * ARRIVAL_X.length, 'rec search');
+  new Float64Array(k.memory.buffer, KERNEL_BASE, ARRIVAL_X.length).set(ARRIVAL_X);
   for (let c = from; c < to; c++) {
     const lo = chunkStart(D, nChunks, c);
     const n = chunkStart(D, nChunks, c + 1) - lo;
@@ -143,7 +146,6 @@ export function searchChunks(s: RecSearch, from: number, to: number, best: Int32
     const stP = vP + 8 * P;
     reserveKernelMemory(k.memory, stP + 16, 'rec search');
     const heap = k.memory.buffer;
-    new Float64Array(heap, KERNEL_BASE, ARRIVAL_X.length).set(ARRIVAL_X);
     zigguratNormals(s.seed, [REC_STREAM, s.step, c], new Float64Array(heap, gP, blocks * n));
     const lb = new Float64Array(heap, bP, n);
     for (let m = 0; m < n; m++) lb[m] = lam * b[lo + m];

@@ -4,7 +4,7 @@
  * kernel's memory, valid until its next call.
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { wasmKernel, reserveKernelMemory, timedKernel, align16, KERNEL_BASE } from './wasm-kernel.js';
+import { wasmKernel, timedKernel, placeOperands, kernelPut, kernelView } from './wasm-kernel.js';
 
 interface KernelExports {
   concat: (a: number, b: number, out: number, rows: number, ca: number, cb: number) => void;
@@ -13,10 +13,7 @@ interface KernelExports {
 
 function layout(rows: number, ca: number, cb: number, what: string): { m: KernelExports & { memory: WebAssembly.Memory }; aP: number; bP: number; cP: number } {
   const m = wasmKernel<KernelExports>('channel-concat');
-  const aP = KERNEL_BASE;
-  const bP = aP + align16(4 * rows * ca);
-  const cP = bP + align16(4 * rows * cb);
-  reserveKernelMemory(m.memory, cP + 4 * rows * (ca + cb), what);
+  const [aP, bP, cP] = placeOperands(m.memory, [rows * ca, rows * cb, rows * (ca + cb)], what);
   return { m, aP, bP, cP };
 }
 
@@ -24,10 +21,10 @@ export function concatRows(a: Float32Array, b: Float32Array, rows: number, ca: n
   if (a.length !== rows * ca || b.length !== rows * cb) throw new DdpmError('BAD_ARGUMENT', 'concatRows: shapes do not match');
   return timedKernel('channel-concat', () => {
     const { m, aP, bP, cP } = layout(rows, ca, cb, 'channel concat');
-    new Float32Array(m.memory.buffer, aP, a.length).set(a);
-    new Float32Array(m.memory.buffer, bP, b.length).set(b);
+    kernelPut(m.memory, aP, a);
+    kernelPut(m.memory, bP, b);
     m.concat(aP, bP, cP, rows, ca, cb);
-    return new Float32Array(m.memory.buffer, cP, rows * (ca + cb));
+    return kernelView(m.memory, cP, rows * (ca + cb));
   });
 }
 
@@ -35,8 +32,8 @@ export function splitRows(d: Float32Array, rows: number, ca: number, cb: number)
   if (d.length !== rows * (ca + cb)) throw new DdpmError('BAD_ARGUMENT', 'splitRows: shapes do not match');
   return timedKernel('channel-concat', () => {
     const { m, aP, bP, cP } = layout(rows, ca, cb, 'channel split');
-    new Float32Array(m.memory.buffer, cP, d.length).set(d);
+    kernelPut(m.memory, cP, d);
     m.split(cP, aP, bP, rows, ca, cb);
-    return { a: new Float32Array(m.memory.buffer, aP, rows * ca), b: new Float32Array(m.memory.buffer, bP, rows * cb) };
+    return { a: kernelView(m.memory, aP, rows * ca), b: kernelView(m.memory, bP, rows * cb) };
   });
 }

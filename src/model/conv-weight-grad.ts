@@ -6,7 +6,7 @@
  * transposes, while the kernel runs at about plain conv2d speed (`node dist/bench/conv-weight-grad.js`).
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { wasmKernel, reserveKernelMemory, timedKernel, KERNEL_BASE } from './wasm-kernel.js';
+import { wasmKernel, reserveKernelMemory, timedKernel, kernelPut, kernelView, KERNEL_BASE } from './wasm-kernel.js';
 
 interface KernelExports {
   weightGrad: (xPtr: number, dPtr: number, oPtr: number, xs: number, ds: number, n: number, H: number, W: number, Ci: number, Co: number, k: number) => void;
@@ -34,9 +34,9 @@ export function convWeightGrad(x: Float32Array, dy: Float32Array, n: number, H: 
   return timedKernel('weight-grad', () => {
     const m = wasmKernel<KernelExports>('weight-grad');
     reserveKernelMemory(m.memory, need, 'convWeightGrad');
-    new Float32Array(m.memory.buffer, xP, x.length).set(x);
-    new Float32Array(m.memory.buffer, dP, dy.length).set(dy);
+    kernelPut(m.memory, xP, x);
+    kernelPut(m.memory, dP, dy);
     m.weightGrad(xP, dP, oP, xsP, dsP, n, H, W, Ci, Co, k);
-    return new Float32Array(m.memory.buffer, oP, oB / 4).slice();
+    return kernelView(m.memory, oP, oB / 4).slice();
   });
 }

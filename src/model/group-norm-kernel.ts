@@ -5,7 +5,7 @@
  * on every machine. Arrays are NHWC with the spatial axes flattened: [n][HW][C], C a multiple of 4.
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { wasmKernel, reserveKernelMemory, timedKernel, align16, KERNEL_BASE } from './wasm-kernel.js';
+import { wasmKernel, timedKernel, placeOperands, kernelPut, kernelView } from './wasm-kernel.js';
 
 interface KernelExports {
   forward: (x: number, y: number, g: number, b: number, s: number, work: number, n: number, HW: number, C: number, G: number, eps: number, silu: number) => void;
@@ -30,27 +30,6 @@ function check(s: GroupNormShape, arrays: Array<[Float32Array, number]>): void {
   if (!ok) throw new DdpmError('BAD_ARGUMENT', 'groupNorm kernel: shapes do not match');
 }
 
-/** Lays out arrays one after another above the kernel's base; returns their byte offsets. */
-function place(m: KernelExports & { memory: WebAssembly.Memory }, sizes: number[], what: string): number[] {
-  const offsets: number[] = [];
-  let at = KERNEL_BASE;
-  for (const s of sizes) {
-    offsets.push(at);
-    at += align16(4 * s);
-  }
-  reserveKernelMemory(m.memory, at, what);
-  return offsets;
-}
-
-function put(m: { memory: WebAssembly.Memory }, at: number, a: Float32Array): void {
-  new Float32Array(m.memory.buffer, at, a.length).set(a);
-}
-
-/** views of the kernel's memory: read them before the next kernel call */
-function view(m: { memory: WebAssembly.Memory }, at: number, length: number): Float32Array {
-  return new Float32Array(m.memory.buffer, at, length);
-}
-
 /**
  * y = GroupNorm(x)·γ + β, then SiLU when `silu`; `stats` = per-(item, group) mean then rstd, for
  * the backward pass. The results are views of the kernel's memory, valid until its next call.
@@ -60,12 +39,12 @@ export function groupNormForward(x: Float32Array, gamma: Float32Array, beta: Flo
   check(s, [[x, size], [gamma, s.c], [beta, s.c]]);
   return timedKernel('group-norm', () => {
     const m = wasmKernel<KernelExports>('group-norm');
-    const [xP, yP, gP, bP, sP, wP] = place(m, [size, size, s.c, s.c, 2 * s.n * s.groups, 12 * s.c], 'groupNorm');
-    put(m, xP, x);
-    put(m, gP, gamma);
-    put(m, bP, beta);
+    const [xP, yP, gP, bP, sP, wP] = placeOperands(m.memory, [size, size, s.c, s.c, 2 * s.n * s.groups, 12 * s.c], 'groupNorm');
+    kernelPut(m.memory, xP, x);
+    kernelPut(m.memory, gP, gamma);
+    kernelPut(m.memory, bP, beta);
     m.forward(xP, yP, gP, bP, sP, wP, s.n, s.hw, s.c, s.groups, eps, silu ? 1 : 0);
-    return { y: view(m, yP, size), stats: view(m, sP, 2 * s.n * s.groups) };
+    return { y: kernelView(m.memory, yP, size), stats: kernelView(m.memory, sP, 2 * s.n * s.groups) };
   });
 }
 
@@ -86,13 +65,13 @@ export function groupNormBackward(
   check(s, [[x, size], [dy, size], [gamma, s.c], [beta, s.c], [stats, 2 * s.n * s.groups]]);
   return timedKernel('group-norm', () => {
     const m = wasmKernel<KernelExports>('group-norm');
-    const [xP, dP, oP, gP, bP, sP, dgP, dbP, wP] = place(m, [size, size, size, s.c, s.c, 2 * s.n * s.groups, s.c, s.c, 12 * s.c], 'groupNorm gradient');
-    put(m, xP, x);
-    put(m, dP, dy);
-    put(m, gP, gamma);
-    put(m, bP, beta);
-    put(m, sP, stats);
+    const [xP, dP, oP, gP, bP, sP, dgP, dbP, wP] = placeOperands(m.memory, [size, size, size, s.c, s.c, 2 * s.n * s.groups, s.c, s.c, 12 * s.c], 'groupNorm gradient');
+    kernelPut(m.memory, xP, x);
+    kernelPut(m.memory, dP, dy);
+    kernelPut(m.memory, gP, gamma);
+    kernelPut(m.memory, bP, beta);
+    kernelPut(m.memory, sP, stats);
     m.backward(xP, dP, oP, gP, bP, sP, dgP, dbP, wP, s.n, s.hw, s.c, s.groups, silu ? 1 : 0);
-    return { dx: view(m, oP, size), dgamma: view(m, dgP, s.c), dbeta: view(m, dbP, s.c) };
+    return { dx: kernelView(m.memory, oP, size), dgamma: kernelView(m.memory, dgP, s.c), dbeta: kernelView(m.memory, dbP, s.c) };
   });
 }

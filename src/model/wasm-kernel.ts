@@ -56,3 +56,28 @@ export function timedKernel<T>(name: string, f: () => T): T {
 export function align16(bytes: number): number {
   return Math.ceil(bytes / 16) * 16;
 }
+
+/**
+ * Lays out f32 arrays of the given lengths one after another above KERNEL_BASE (each 16-byte
+ * aligned), grows the memory to hold them and returns their byte offsets.
+ */
+export function placeOperands(memory: WebAssembly.Memory, lengths: number[], what: string): number[] {
+  const offsets: number[] = [];
+  let at = KERNEL_BASE;
+  for (const n of lengths) {
+    offsets.push(at);
+    at += align16(4 * n);
+  }
+  reserveKernelMemory(memory, at, what);
+  return offsets;
+}
+
+/** Copies `a` into a kernel's memory at byte offset `at`. */
+export function kernelPut(memory: WebAssembly.Memory, at: number, a: Float32Array): void {
+  new Float32Array(memory.buffer, at, a.length).set(a);
+}
+
+/** A view of `length` floats of a kernel's memory at `at`: read it before the kernel's next call. */
+export function kernelView(memory: WebAssembly.Memory, at: number, length: number): Float32Array {
+  return new Float32Array(memory.buffer, at, length);
+}
