@@ -34,8 +34,8 @@ async function main() {
       const means = predictX0(den.schedule, t, xt, den.eps(xt, size, size, t));
       const grid = { width: size, height: size, channels: 3 };
       for (const a of acc) {
-        const s = x0Start(means);
-        const d = x0Start(means);
+        const s = x0Start(means, grid);
+        const d = x0Start(means, grid);
         a.shifts.forEach((sh, p) => {
           const pass = x0EncodePass(img.data, s, grid, sh);
           x0DecodePass(pass, d, grid);

@@ -11,9 +11,11 @@ import { descendingTimesteps } from '../model/schedule.js';
  * step channels coded as repeats; 6: a tile's first REC step codes e² against a prediction from
  * the step's geometry; 7: REC codes a step's dims in a shuffled order, in chunks of ≈ 16 bits with
  * Walsh-family candidates, see rec-search.ts; 8: GroupNorm (+SiLU) by the project's SIMD kernel,
- * model/wasm/group-norm.as.ts, which changes ε_θ in the last float bits).
+ * model/wasm/group-norm.as.ts, which changes ε_θ in the last float bits; 9: the context model's
+ * scale follows x̂_0's local activity (one more parameter byte) and eight neighbours' errors, and the
+ * lossless pass cancels each context's running bias, see causal-context.ts).
  */
-export const CODEC_VERSION = 8;
+export const CODEC_VERSION = 9;
 export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
 export const CHUNK_X0 = 2; // the first pass of the embedded x_0 code (after the diffusion steps)
 export const CHUNK_X0_REFINE = 3; // a further x_0 pass (narrower bins; the last one is lossless)

@@ -74,7 +74,7 @@ export class TileDecoder {
       if (steps.length) this.applySteps(steps, c.state);
       const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
       if (!steps.length && stateChecksum(x0hat) !== c.state) throw desync(this.k);
-      this.x0 = x0Start(meansForSamples(x0hat, this.layout));
+      this.x0 = x0Start(meansForSamples(x0hat, this.layout), this.layout);
       this.x0Pass(x0);
     } else if (c.kind === CHUNK_X0_REFINE) {
       if (!this.x0) throw new DdpmError('CORRUPT', 'an x0 refinement before the first x0 pass');

@@ -307,7 +307,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   const best = e.k;
   const { chunks, tail } = groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS);
   const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
-  const x0s = x0Start(e.means);
+  const x0s = x0Start(e.means, img);
   shifts.forEach((shift, p) => {
     if (p === 0) {
       const first = x0EncodePass(samples, x0s, img, shift, e.plan);
