@@ -93,3 +93,34 @@ test('the scale follows the means\' activity: where x̂_0 has texture its errors
   t.true(withActivity < flat * 0.97, `${withActivity} vs ${flat} bytes with γ = 0`);
   t.deepEqual(Array.from(x0Decode(x0Encode(noisy, means, g, plan), means, g)), Array.from(noisy));
 });
+
+test('a coarse pass\'s estimate centre (m + offset or m) is the one closer to the samples, as the decoder computes it', (t) => {
+  const g = { width: 24, height: 24, channels: 3 };
+  const n = 24 * 24 * 3;
+  const z = new Float64Array(2 * n);
+  new PhiloxStream([5, 10], [0, 0, 0]).normals(z);
+  const v = Uint8Array.from({ length: n }, (_, i) => Math.max(0, Math.min(255, Math.round(128 + 60 * Math.sin((i % 72) / 11) + 2 * z[i]))));
+  const mse = (est: Uint8Array) => est.reduce((a, e, i) => a + (e - v[i]) ** 2, 0) / n;
+  const seen = new Set<number>();
+  for (const noise of [0.5, 2, 6]) {
+    const means = Float64Array.from(v, (x, i) => (x + noise * z[n + i]) / 127.5 - 1);
+    const enc = x0Start(means, g);
+    for (const shift of [4, 2]) {
+      const before = { ...enc, lo: enc.lo.slice() };
+      const pass = x0EncodePass(v, enc, g, shift);
+      seen.add(pass[0] & 0x80);
+      const flipped = pass.slice();
+      flipped[0] ^= 0x80;
+      const a = { ...before, lo: before.lo.slice() };
+      const b = { ...before, lo: before.lo.slice() };
+      x0DecodePass(pass, a, g);
+      x0DecodePass(flipped, b, g);
+      t.deepEqual(Array.from(a.lo), Array.from(b.lo), 'the flag changes only the estimate');
+      t.true(mse(x0Estimate(a)) <= mse(x0Estimate(b)), `noise ${noise}, bins of ${2 ** shift}: ${mse(x0Estimate(a))} vs ${mse(x0Estimate(b))}`);
+    }
+  }
+  t.is(seen.size, 2, 'both centres occur');
+  const last = x0Encode(v, Float64Array.from(v, (x) => x / 127.5 - 1), g)[0].slice();
+  last[0] |= 0x80;
+  t.throws(() => x0Decode([last], Float64Array.from(v, (x) => x / 127.5 - 1), g), { message: /reconstruction flag/ });
+});
