@@ -64,7 +64,7 @@ export interface EncodeOptions {
   losslessSlack?: number;
   /**
    * Passes of the embedded lossless code at the end: bin widths 2^shift, strictly decreasing,
-   * ending with 0 (lossless). Default [4, 2, 1, 0]: truncation points at bins of 16, 4 and 2 levels
+   * ending with 0 (lossless). Default [3, 1, 0]: truncation points at bins of 8 and 2 levels
    * (chosen by rate–distortion sweep, README "Choosing the schedule").
    */
   x0Shifts?: readonly number[];

@@ -1,6 +1,6 @@
 /**
  * The lossless end of the stream, as an embedded code: every 8-bit sample is coded given the last
- * diffusion state in passes of decreasing bin width Q = 2^shift (default 16, 4, 2, 1). Pass p codes
+ * diffusion state in passes of decreasing bin width Q = 2^shift (default 8, 2, 1). Pass p codes
  * which Q_p-wide bin inside its Q_{p−1}-wide bin from the previous pass each sample lies in; each
  * pass is a truncation point (reconstruction: each sample's expected level in its bin under the
  * decoder's law) and the last one (Q = 1) is lossless.
@@ -31,7 +31,7 @@ const clampMean = (m: number) => (m < -64 ? -64 : m > 319 ? 319 : m);
 const strideFor = (n: number) => (n > 40000 ? 4 : n > 8000 ? 2 : 1);
 
 /** Bin widths 2^shift of the passes; the last must be 0 (lossless). */
-export const DEFAULT_X0_SHIFTS: readonly number[] = [4, 2, 1, 0];
+export const DEFAULT_X0_SHIFTS: readonly number[] = [3, 1, 0];
 
 export interface X0Plan {
   params: ContextParams;
