@@ -313,7 +313,8 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
     for (let j = 0; j < f.idx.length; j++) bits += sampleBits(f.idx[j], f.off[j], (s0 + beta * f.a[j] + (activity ? gamma * activity[f.idx[j]] : 0)) * k, law);
     return bits;
   };
-  // coordinate search: offsets × law × σ0 at β = 0, then β, then σ0 again around the best
+  // coordinate search: offsets × law × σ0 at β = 0, then β, then σ0 again around the best, then
+  // (for a known base) γ with σ0 and β a little lower, since the activity takes over part of the scale
   let best: ContextParams = { law: 0, qSigma: 0, qBeta: 0, qGamma: 0, w: fitted };
   let bestBits = Infinity;
   const tryCand = (cand: ContextParams) => {
