@@ -91,6 +91,8 @@ test('the scale follows the means\' activity: where x̂_0 has texture its errors
   const withActivity = x0Encode(noisy, means, g, plan)[0].length;
   const flat = x0Encode(noisy, means, g, { ...plan, params: { ...plan.params, qGamma: 0 } })[0].length;
   t.true(withActivity < flat * 0.97, `${withActivity} vs ${flat} bytes with γ = 0`);
+  // the plan's estimate prices the same predictions the coder uses (activity and bias included)
+  t.true(Math.abs(withActivity - plan.estimatedBytes) < 0.01 * withActivity + 8, `coded ${withActivity} bytes, estimated ${plan.estimatedBytes.toFixed(1)}`);
   t.deepEqual(Array.from(x0Decode(x0Encode(noisy, means, g, plan), means, g)), Array.from(noisy));
 });
 
@@ -123,4 +125,19 @@ test('a coarse pass\'s estimate centre (m + offset or m) is the one closer to th
   const last = x0Encode(v, Float64Array.from(v, (x) => x / 127.5 - 1), g)[0].slice();
   last[0] |= 0x80;
   t.throws(() => x0Decode([last], Float64Array.from(v, (x) => x / 127.5 - 1), g), { message: /reconstruction flag/ });
+});
+
+test('the plan\'s size estimate matches the coded size of its one-pass code', (t) => {
+  const g = { width: 32, height: 32, channels: 3 };
+  const n = 32 * 32 * 3;
+  const z = new Float64Array(n);
+  new PhiloxStream([7, 5], [0, 0, 0]).normals(z);
+  // flat left half, striped right half; the means read 5 levels high on the stripes, 2 low on the flat part
+  const flat = (i: number) => Math.floor(i / 3) % 32 < 16;
+  const pattern = (i: number) => (flat(i) ? 90 : 60 + 120 * (Math.floor(i / 96) % 2));
+  const v = Uint8Array.from({ length: n }, (_, i) => Math.max(0, Math.min(255, Math.round(pattern(i) + 2 * z[i]))));
+  const means = Float64Array.from(v, (_, i) => (pattern(i) + (flat(i) ? -2 : 5)) / 127.5 - 1);
+  const plan = x0Plan(v, means, g);
+  const coded = x0Encode(v, means, g, plan)[0].length;
+  t.true(Math.abs(coded - plan.estimatedBytes) < 0.01 * coded + 8, `coded ${coded} bytes, estimated ${plan.estimatedBytes.toFixed(1)}`);
 });
