@@ -48,6 +48,8 @@ export interface EncodeOptions {
    * Default 2048 (256 bytes).
    */
   minChunkBits?: number;
+  /** the same threshold for the first chunk only (default: minChunkBits) */
+  firstChunkBits?: number;
   seed?: [number, number];
   /** channel per step: 'auto' (default) codes each step with whichever of uq / rec is smaller */
   channel?: ChannelChoice;
@@ -162,20 +164,20 @@ type KeptStep = { coded: CodedStep; state: number; klBits: number };
  * remainder carrying at least half that is a chunk of its own; a shorter one joins the chunk
  * before it, or, when there is none, the lossless chunk (returned as `tail`).
  */
-function groupSteps(steps: readonly KeptStep[], minChunkBits: number): { chunks: Chunk[]; tail: readonly KeptStep[] } {
+function groupSteps(steps: readonly KeptStep[], minChunkBits: number, firstChunkBits = minChunkBits): { chunks: Chunk[]; tail: readonly KeptStep[] } {
   const groups: KeptStep[][] = [];
   let open: KeptStep[] = [];
   let bits = 0;
   for (const s of steps) {
     open.push(s);
     bits += s.klBits;
-    if (bits >= minChunkBits) {
+    if (bits >= (groups.length ? minChunkBits : firstChunkBits)) {
       groups.push(open);
       open = [];
       bits = 0;
     }
   }
-  if (open.length && bits >= minChunkBits / 2) groups.push(open);
+  if (open.length && bits >= (groups.length ? minChunkBits : firstChunkBits) / 2) groups.push(open);
   else if (open.length && groups.length) groups[groups.length - 1].push(...open);
   let first = 0;
   const chunks = groups.map((g, i) => {
@@ -305,7 +307,8 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   let e = endings[0];
   for (const cand of endings) if (cand.estimatedBytes <= cheapest * (1 + slack)) e = cand;
   const best = e.k;
-  const { chunks, tail } = groupSteps(coded.slice(0, best), o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS);
+  const minChunkBits = o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS;
+  const { chunks, tail } = groupSteps(coded.slice(0, best), minChunkBits, o.firstChunkBits ?? minChunkBits);
   const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
   const x0s = x0Start(e.means, img);
   shifts.forEach((shift, p) => {
