@@ -66,6 +66,14 @@ test('full stream is lossless and every chunk-boundary prefix decodes (RGB)', as
   t.is(inspect(one).chunks[0].steps.length, STEPS.length - 1);
   t.is(sha((await decode(one, { model: den })).data), sha(img.data));
   t.is(sha((await decode(grouped, { model: den })).data), sha(img.data));
+  // a lower threshold for the first chunk alone: an earlier first truncation point, the rest grouped as before
+  const firstKl = tiles[0].steps[0].idealBits;
+  const early = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: ideal - 2, firstChunkBits: firstKl }).bytes;
+  const earlyInfo = inspect(early);
+  t.is(earlyInfo.chunks.length, 2 + DEFAULT_X0_SHIFTS.length);
+  t.deepEqual(earlyInfo.chunks[0].steps.map((st) => st.t), [STEPS[0]]);
+  t.is(earlyInfo.chunks[1].steps.length, STEPS.length - 2);
+  t.is(sha((await decode(early, { model: den })).data), sha(img.data));
 });
 
 test('the lossless switch: the latest priced point within the slack of the cheapest', async (t) => {
