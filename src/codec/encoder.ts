@@ -165,8 +165,8 @@ function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float
 type KeptStep = { coded: CodedStep; state: number; klBits: number };
 
 /**
- * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL. A
- * remainder carrying at least half that is a chunk of its own; a shorter one joins the chunk
+ * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL
+ * (the first chunk: firstChunkBits). A remainder carrying at least half that is a chunk of its own; a shorter one joins the chunk
  * before it, or, when there is none, the lossless chunk (returned as `tail`).
  */
 function groupSteps(steps: readonly KeptStep[], minChunkBits: number, firstChunkBits = minChunkBits): { chunks: Chunk[]; tail: readonly KeptStep[] } {
