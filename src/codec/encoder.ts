@@ -166,10 +166,11 @@ type KeptStep = { coded: CodedStep; state: number; klBits: number };
 
 /**
  * Groups the coded steps into chunks: a chunk closes once its steps carry minChunkBits of KL
- * (the first chunk: firstChunkBits). A remainder carrying at least half that is a chunk of its own; a shorter one joins the chunk
- * before it, or, when there is none, the lossless chunk (returned as `tail`).
+ * (the first chunk: firstChunkBits). A remainder carrying at least half that is a chunk of its
+ * own; a shorter one joins the chunk before it, or, when there is none, the lossless chunk
+ * (returned as `tail`).
  */
-function groupSteps(steps: readonly KeptStep[], minChunkBits: number, firstChunkBits = minChunkBits): { chunks: Chunk[]; tail: readonly KeptStep[] } {
+function groupSteps(steps: readonly KeptStep[], minChunkBits: number, firstChunkBits: number): { chunks: Chunk[]; tail: readonly KeptStep[] } {
   const groups: KeptStep[][] = [];
   let open: KeptStep[] = [];
   let bits = 0;

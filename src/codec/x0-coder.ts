@@ -43,9 +43,10 @@ const levels = (means: Float64Array) => Float64Array.from(means, (x) => (x + 1) 
 
 /** Fits the one-pass context parameters and estimates the lossless size without coding it. */
 export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid): X0Plan {
-  const m = levels(means);
+  const s = x0Start(means, g);
+  const m = s.means;
   const r = Float64Array.from(samples, (v, i) => v - m[i]);
-  const p = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawRangeBits(law, samples[i], samples[i] + 1, clampMean(m[i] + off), scale), undefined, strideFor(samples.length), g.channels, { activity: baseActivity(g, m), biasCancel: true });
+  const p = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawRangeBits(law, samples[i], samples[i] + 1, clampMean(m[i] + off), scale), undefined, strideFor(samples.length), g.channels, knownBase(s, 0));
   return { params: p, estimatedBytes: 1 + contextBytes(g.channels) + PIXEL_CRC + p.estimatedBits / 8 };
 }
 
