@@ -185,6 +185,7 @@ test('truncate keeps whole chunks within the budget; info reports the table', as
   t.true(info.lossless);
   t.is(info.chunks.length, STEPS.length - 1 + DEFAULT_X0_SHIFTS.length);
   t.is(info.chunks[info.chunks.length - 1].cumulativeBytes, bytes.length);
+  t.deepEqual(info.chunks.filter((c) => c.binWidth !== null).map((c) => c.binWidth), DEFAULT_X0_SHIFTS.map((sh) => 2 ** sh));
   const budget = info.chunks[2].cumulativeBytes + 3;
   const cut = truncate(bytes, { bytes: budget });
   t.is(cut.length, info.chunks[2].cumulativeBytes);

@@ -14,8 +14,8 @@ const chunks = [0, 1, 2, 3].map((i) => ({ kind: 1, index: i, state: 0xbeef ^ i, 
 test('round-trip, every chunk-boundary prefix is a valid file', (t) => {
   const bytes = writeContainer(header, chunks);
   const p = readContainer(bytes);
-  // the file records the first 16 bytes of the weights hash
-  t.deepEqual(p.header, { ...header, model: { ...header.model, sha256: 'ab'.repeat(16) } });
+  // the file records the first 8 bytes of the weights hash
+  t.deepEqual(p.header, { ...header, model: { ...header.model, sha256: 'ab'.repeat(8) } });
   t.is(p.chunks.length, 4);
   t.deepEqual(Array.from(p.chunks[2].payload), Array.from(chunks[2].payload));
   t.is(p.chunks[3].state, 0xbeef ^ 3);
@@ -32,21 +32,26 @@ test('round-trip, every chunk-boundary prefix is a valid file', (t) => {
   t.is(truncateContainer(bytes, p.offsets[3] - 1).length, p.offsets[2]);
 });
 
-test('chunk lengths at varint boundaries round-trip; framing is 6-7 bytes; overlong lengths are corruption', (t) => {
-  for (const n of [0, 1, 127, 128, 16383, 16384, 70000]) {
-    const c = { kind: 3, index: 0, state: 0xffff, payload: new Uint8Array(n).fill(7) };
-    const bytes = writeContainer(header, [c]);
-    const p = readContainer(bytes);
-    t.is(p.chunks[0].payload.length, n);
-    t.is(p.chunks[0].state, 0xffff);
-    t.is(bytes.length - p.offsets[0] - n, n < 128 ? 6 : n < 16384 ? 7 : 8);
+test('chunk lengths at varint boundaries round-trip; framing is 5-7 bytes; overlong lengths are corruption', (t) => {
+  for (const n of [0, 1, 31, 32, 4095, 4096, 70000]) {
+    for (const kind of [0, 3]) {
+      const c = { kind, index: 0, state: 0xffff, payload: new Uint8Array(n).fill(7) };
+      const bytes = writeContainer(header, [c]);
+      const p = readContainer(bytes);
+      t.is(p.chunks[0].payload.length, n);
+      t.is(p.chunks[0].kind, kind);
+      t.is(p.chunks[0].state, 0xffff);
+      t.is(bytes.length - p.offsets[0] - n, n < 32 ? 5 : n < 4096 ? 6 : 7);
+    }
   }
   const bytes = writeContainer(header, [{ kind: 1, index: 0, state: 1, payload: new Uint8Array(5) }]);
   const start = readContainer(bytes).offsets[0];
-  // re-encode length 5 as the overlong varint 85 00
-  const over = new Uint8Array([...bytes.subarray(0, start + 1), 0x85, 0x00, ...bytes.subarray(start + 2)]);
+  // re-encode the frame 4·5 + 1 = 21 as the overlong varint 95 00
+  t.is(bytes[start], 21);
+  const over = new Uint8Array([...bytes.subarray(0, start), 0x95, 0x00, ...bytes.subarray(start + 1)]);
   t.throws(() => readContainer(over), { instanceOf: DdpmError, message: /overlong/ });
   t.throws(() => writeContainer(header, [{ kind: 1, index: 0, state: 65536, payload: new Uint8Array(1) }]), { instanceOf: DdpmError });
+  t.throws(() => writeContainer(header, [{ kind: 4, index: 0, state: 1, payload: new Uint8Array(1) }]), { instanceOf: DdpmError, message: /kind/ });
 });
 
 test('golden bytes of a container', (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { x0Encode, x0Decode, x0Start, x0EncodePass, x0DecodePass, x0Estimate, x0Plan } from '../src/codec/x0-coder.js';
+import { x0Encode, x0Decode, x0Start, x0EncodePass, x0DecodePass, x0Estimate, x0Plan, x0PassBinWidth } from '../src/codec/x0-coder.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 
 test('context-adaptive x0 coder round-trips any samples under any means (property)', (t) => {
@@ -111,6 +111,7 @@ test('a coarse pass\'s estimate centre (m + offset or m) is the one closer to th
       const before = { ...enc, lo: enc.lo.slice() };
       const pass = x0EncodePass(v, enc, g, shift);
       seen.add(pass[0] & 0x80);
+      t.is(x0PassBinWidth(pass), 2 ** shift, 'listings read the width past the flag');
       const flipped = pass.slice();
       flipped[0] ^= 0x80;
       const a = { ...before, lo: before.lo.slice() };

@@ -6,14 +6,16 @@
  *   hlen      varint   length of the header, <= MAX_HEADER_BYTES (at most 3 bytes)
  *   header    msgpack  (model id + weights hash, image geometry, codec parameters, seeds)
  *   hcrc      u32 BE   CRC-32 of version, hlen and header
- *   chunk*    kind u8 | len varint | payload (len bytes) | crc u16 BE | state u16 BE
+ *   chunk*    frame varint (= 4 len + kind) | payload (len bytes) | crc u16 BE | state u16 BE
  *
- * The weights hash is recorded as its first 16 bytes (128 bits: ample to tell models apart; the
- * header of a 64x64 image is a noticeable share of its low-rate truncation points).
+ * The weights hash is recorded as its first 8 bytes (64 bits: ample to tell models apart, and every
+ * chunk's state checksum catches a model that computes differently; the header of a 64x64 image is
+ * a noticeable share of its low-rate truncation points).
  *
  * Chunks are small at low rates (a 64x64 image's first steps carry a few dozen bytes), so framing
- * is kept to 6–7 bytes: the chunk's position is its index, `len` is an unsigned LEB128 varint
- * (canonical, at most 4 bytes), `crc` is the high half of the CRC-32 of kind, len and payload
+ * is kept to 5–7 bytes: the chunk's position is its index, its kind (0–3) and length share one
+ * unsigned LEB128 varint (canonical, at most 5 bytes), `crc` is the high half of the CRC-32 of the
+ * frame varint and payload
  * (integrity, checkable without a model), and `state` is a 16-bit checksum of the decoder state
  * the encoder expects when the decoder reaches that chunk, so a decoder with another model,
  * backend or build stops with a clear error instead of producing garbage. (A desynchronised
@@ -28,17 +30,20 @@ import { crc32 } from './crc32.js';
 import { DdpmError } from './errors.js';
 
 export const MAGIC = Uint8Array.from([0x89, 0x44, 0x44, 0x50, 0x4d, 0x0d, 0x0a, 0x1a]);
-export const FORMAT_VERSION = 3;
+/** 4: 8-byte weights hash, chunk kind inside the length varint */
+export const FORMAT_VERSION = 4;
 export const MAX_HEADER_BYTES = 1 << 20;
-/** the largest chunk payload: a 4-byte varint */
+/** the largest chunk payload (its frame varint, 4 len + kind, fits in 5 bytes) */
 export const MAX_CHUNK_BYTES = 2 ** 28 - 1;
+/** chunk kinds are 0–3 (two bits of the frame varint) */
+export const MAX_CHUNK_KIND = 3;
 /** Documented image limits: each side at most 16384 pixels, at most 2^26 pixels in all. */
 export const MAX_SIDE = 16384;
 export const MAX_PIXELS = 1 << 26;
 /** magic and version; the varint header length follows */
 const PRELUDE = MAGIC.length + 2;
 /** bytes of the weights hash a file records */
-export const HASH_BYTES = 16;
+export const HASH_BYTES = 8;
 const CHUNK_TRAILER = 4;
 
 export interface ImageGeometry {
@@ -100,7 +105,7 @@ function validateHeader(h: unknown): ContainerHeader {
   if (!o || typeof o !== 'object') throw new DdpmError('CORRUPT', 'header is not a map');
   const m = o.model as { id?: unknown; sha256?: unknown } | undefined;
   if (m && m.sha256 instanceof Uint8Array && m.sha256.length === HASH_BYTES) m.sha256 = Buffer.from(m.sha256).toString('hex');
-  if (!m || typeof m.id !== 'string' || m.id.length > 256 || typeof m.sha256 !== 'string' || !/^[0-9a-f]{32}([0-9a-f]{32})?$/.test(m.sha256)) {
+  if (!m || typeof m.id !== 'string' || m.id.length > 256 || typeof m.sha256 !== 'string' || !/^([0-9a-f]{16}|[0-9a-f]{64})$/.test(m.sha256)) {
     throw new DdpmError('CORRUPT', 'header: model id / sha256 missing or malformed');
   }
   const image = validateGeometry(o.image);
@@ -149,11 +154,11 @@ export function encodeVarint(n: number): Uint8Array {
 
 /**
  * Reads a canonical varint at `at`: its value and end, or null when the bytes end first. Overlong
- * (non-minimal) or longer-than-4-byte encodings are corruption.
+ * (non-minimal) or longer-than-5-byte encodings are corruption.
  */
 export function readVarint(bytes: Uint8Array, at: number, what: string): { value: number; end: number } | null {
   let value = 0;
-  for (let k = 0; k < 4; k++) {
+  for (let k = 0; k < 5; k++) {
     if (at + k >= bytes.length) return null;
     const b = bytes[at + k];
     value += (b & 127) * 2 ** (7 * k);
@@ -162,21 +167,21 @@ export function readVarint(bytes: Uint8Array, at: number, what: string): { value
       return { value, end: at + k + 1 };
     }
   }
-  throw new DdpmError('CORRUPT', `${what}: length field longer than 4 bytes`);
+  throw new DdpmError('CORRUPT', `${what}: length field longer than 5 bytes`);
 }
 
-/** High half of the CRC-32 of a chunk's kind, length and payload. */
+/** High half of the CRC-32 of a chunk's frame varint and payload. */
 function chunkCrc(framed: Uint8Array): number {
   return crc32(framed) >>> 16;
 }
 
 export function writeChunk(c: Chunk): Uint8Array {
-  if (!(Number.isInteger(c.kind) && c.kind >= 0 && c.kind < 256 && Number.isInteger(c.state) && c.state >= 0 && c.state < 65536)) throw new DdpmError('BAD_ARGUMENT', 'chunk kind/state out of range');
+  if (!(Number.isInteger(c.kind) && c.kind >= 0 && c.kind <= MAX_CHUNK_KIND && Number.isInteger(c.state) && c.state >= 0 && c.state < 65536)) throw new DdpmError('BAD_ARGUMENT', 'chunk kind/state out of range');
   if (c.payload.length > MAX_CHUNK_BYTES) throw new DdpmError('LIMIT_EXCEEDED', 'chunk too large');
-  const head = 1 + varintLength(c.payload.length);
+  const frame = c.payload.length * 4 + c.kind;
+  const head = varintLength(frame);
   const out = new Uint8Array(head + c.payload.length + CHUNK_TRAILER);
-  out[0] = c.kind;
-  writeVarint(out, 1, c.payload.length);
+  writeVarint(out, 0, frame);
   out.set(c.payload, head);
   const view = new DataView(out.buffer);
   view.setUint16(head + c.payload.length, chunkCrc(out.subarray(0, head + c.payload.length)));
@@ -241,16 +246,17 @@ export function readContainer(bytes: Uint8Array, opts: { allowPartialTail?: bool
   let at = end;
   while (at < bytes.length) {
     const left = bytes.length - at;
-    const len = readVarint(bytes, at + 1, `chunk ${chunks.length}`);
+    const frame = readVarint(bytes, at, `chunk ${chunks.length}`);
+    const len = frame && { value: Math.floor(frame.value / 4), kind: frame.value % 4, end: frame.end };
     if (len && len.value > MAX_CHUNK_BYTES) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: length ${len.value} exceeds ${MAX_CHUNK_BYTES}`);
     const end = len ? len.end + len.value + CHUNK_TRAILER : Infinity;
     if (end > bytes.length) {
       if (opts.allowPartialTail) return { version, header, chunks, offsets, partialTail: left };
       throw new DdpmError('TRUNCATED', `truncated .ddpm file: chunk ${chunks.length} is cut after ${left} bytes`);
     }
-    const { value, end: head } = len as { value: number; end: number };
+    const { value, kind, end: head } = len as { value: number; kind: number; end: number };
     if (chunkCrc(bytes.subarray(at, head + value)) !== view.getUint16(head + value)) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: checksum mismatch (corrupt file)`);
-    chunks.push({ kind: bytes[at], index: chunks.length, state: view.getUint16(head + value + 2), payload: bytes.subarray(head, head + value) });
+    chunks.push({ kind, index: chunks.length, state: view.getUint16(head + value + 2), payload: bytes.subarray(head, head + value) });
     at = end;
     offsets.push(at);
   }

@@ -16,6 +16,7 @@ import { encodeTilesInParallel, decodeTilesInParallel, defaultThreads } from './
 import { readImage, type RawImage } from './image-io.js';
 import { CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, readCodecParams, stepChannelName } from './codec-params.js';
 import { openSteps, splitX0Payload } from './step-group.js';
+import { x0PassBinWidth } from './x0-coder.js';
 import { DEFAULT_RECON, type ReconOptions } from './reconstruct.js';
 
 export type { RawImage, ReconOptions };
@@ -167,8 +168,8 @@ export function inspect(bytes: Uint8Array): FileInfo {
     const { steps } = params.tiles[tile];
     const base = { index: c.index, tile, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
     if (c.kind === CHUNK_X0_REFINE) {
-      if (payload[0] === 0) x0Chunks++;
-      return { ...base, kind: 'refine' as const, t: 0, s: 0, steps: [], binWidth: 2 ** (payload[0] ?? 0) };
+      if (x0PassBinWidth(payload) === 1) x0Chunks++;
+      return { ...base, kind: 'refine' as const, t: 0, s: 0, steps: [], binWidth: x0PassBinWidth(payload) };
     }
     if (c.kind !== CHUNK_X0 && c.kind !== CHUNK_STEPS) throw new DdpmError('CORRUPT', `chunk ${i}: unknown kind ${c.kind}`);
     const x0 = c.kind === CHUNK_X0 ? splitX0Payload(payload) : null;
@@ -181,8 +182,8 @@ export function inspect(bytes: Uint8Array): FileInfo {
       return row;
     });
     if (x0) {
-      if (x0.x0[0] === 0) x0Chunks++;
-      return { ...base, kind: 'x0' as const, t: t0, s: 0, steps: list, binWidth: 2 ** (x0.x0[0] ?? 0) };
+      if (x0PassBinWidth(x0.x0) === 1) x0Chunks++;
+      return { ...base, kind: 'x0' as const, t: t0, s: 0, steps: list, binWidth: x0PassBinWidth(x0.x0) };
     }
     return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, steps: list, binWidth: null };
   });

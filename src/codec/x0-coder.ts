@@ -106,6 +106,11 @@ function knownBase(s: X0State, shift: number): KnownBase {
  */
 const RECON_ON_MEAN = 0x80;
 
+/** The width of the bins a pass payload resolves (1: the lossless pass), for listings; NaN if empty. */
+export function x0PassBinWidth(payload: Uint8Array): number {
+  return payload.length ? 2 ** (payload[0] & ~RECON_ON_MEAN) : NaN;
+}
+
 /** The law's mean level inside the bin [lo, lo + Q) (`table`: the law's cumulative table over the levels). */
 function binMean(table: Uint32Array, lo: number, Q: number): number {
   let mass = 0;
