@@ -101,7 +101,7 @@ test('a coarse pass\'s estimate centre (m + offset or m) is the one closer to th
   const n = 24 * 24 * 3;
   const z = new Float64Array(2 * n);
   new PhiloxStream([5, 10], [0, 0, 0]).normals(z);
-  const v = Uint8Array.from({ length: n }, (_, i) => Math.max(0, Math.min(255, Math.round(128 + 60 * Math.sin((i % 72) / 11) + 2 * z[i]))));
+  const v = Uint8Array.from({ length: n }, (_, i) => Math.max(0, Math.min(255, Math.round(128 + 60 * Math.sin((i % 72) / 11) + 10 * z[i]))));
   const mse = (est: Uint8Array) => est.reduce((a, e, i) => a + (e - v[i]) ** 2, 0) / n;
   const seen = new Set<number>();
   for (const noise of [0.5, 2, 6]) {

@@ -7,6 +7,7 @@
  *   r_W, r_N, r_NW, r_NE, r_{c−1}, r_{c−2}   (the neighbours' residuals: the model's errors are smooth)
  *   MED − base_i                            (MED: the LOCO-I median predictor on v_W, v_N, v_NW)
  *   MED + (v_{c−1} − MED_{c−1}) − base_i    (the previous channel's deviation from its own MED)
+ *   a blend of 14 sub-predictors weighted by their local errors (`blendedPrediction`)
  * and the prediction is
  *   offset_i = Σ_k w_{set,k} f_k            (one weight set per channel, or one for all)
  *   scale_i  = σ0 + β · mean |e|            (e: the final errors of W, N, NW, NE, WW, NN, c−1, c−2)
@@ -33,7 +34,9 @@ export interface Grid {
   channels: number;
 }
 
-export const N_CTX = 8;
+export const N_CTX = 9;
+/** sub-predictors blended by their local errors (feature 8, `blendedPrediction`) */
+const N_SUB = 14;
 
 /** What the context model may use when the base is a prediction known in full on both sides. */
 export interface KnownBase {
@@ -101,7 +104,7 @@ function med(w: number, n: number, nw: number): number {
  * Fills the features of value i = (y, x, c) and the indices of its scale neighbours (-1 where
  * absent or not coded). `r` holds the residuals of every value visited so far.
  */
-function features(g: Grid, y: number, x: number, c: number, mask: Uint8Array | null, r: Float64Array, base: Float64Array | null, f: Float64Array, nb: Int32Array): void {
+function features(g: Grid, y: number, x: number, c: number, mask: Uint8Array | null, r: Float64Array, base: Float64Array | null, f: Float64Array, nb: Int32Array, blend: Blend): void {
   const C = g.channels;
   const row = g.width * C;
   const i = (y * g.width + x) * C + c;
@@ -144,6 +147,93 @@ function features(g: Grid, y: number, x: number, c: number, mask: Uint8Array | n
     const pnw = x > 0 && y > 0 && ok(j - row - C) ? j - row - C : -1;
     f[7] = m0 + (b(j) + r[j] - medAt(j, pw, pn, pnw)) - b(i);
   } else f[7] = f[6];
+  f[8] = blendedPrediction(i, b(i), w, n, nw, ne, c1, c2, y > 1 && ne >= 0 && ok(ne - row) ? ne - row : -1, ok, r, base, blend);
+}
+
+/**
+ * Feature 8: N_SUB sub-predictors of the residual, each weighted by 1 / (ε + its errors at the
+ * neighbours W, N, c−1 and half those at NW, NE)² — the local choice of predictor that a global
+ * least-squares fit cannot make (JPEG XL's weighted predictor and GLICBAWLS blend the same way). The
+ * sub-predictors: the model's error carried over from W, N, W and NE, and from channel c−1; the
+ * spatial gradients W + N − NW, W + NE − N, N + NE − NNE and MED; the model alone; and the
+ * inter-channel gradients W + (c−1) − W(c−1), N + (c−1) − N(c−1), NE + (c−1) − NE(c−1),
+ * W + (c−2) − W(c−2) and the mean of the first two (a neighbour corrected by how channel c−1 changed).
+ * On 8 dev-eval photos at 64x64 (one lossless pass, actual bytes) it cut the x0 code by 2.0% on x̂_0
+ * from t = 5, 2.7% from t = 10, 5.5% from t = 100 and 6.7% with no model at all (13.50 → 12.60 bpp).
+ */
+function blendedPrediction(i: number, bi: number, w: number, n: number, nw: number, ne: number, c1: number, c2: number, nne: number, ok: (j: number) => boolean, r: Float64Array, base: Float64Array | null, blend: Blend): number {
+  const P = blend.sub;
+  const rv = (j: number) => (j < 0 ? 0 : r[j]);
+  // values v = base + r, relative to this value's base
+  const v = (j: number) => (base ? base[j] : 0) + r[j] - bi;
+  const med = (() => {
+    const vw = w < 0 ? 0 : v(w);
+    const vn = n < 0 ? vw : v(n);
+    const vnw = nw < 0 ? vn : v(nw);
+    const hi = vw > vn ? vw : vn;
+    const lo = vw > vn ? vn : vw;
+    return vnw >= hi ? lo : vnw <= lo ? hi : vw + vn - vnw;
+  })();
+  P[0] = rv(w);
+  P[1] = rv(n);
+  P[2] = (rv(w) + rv(ne)) / 2;
+  P[3] = w >= 0 && n >= 0 && nw >= 0 ? v(w) + v(n) - v(nw) : med;
+  P[4] = w >= 0 && n >= 0 && ne >= 0 ? v(w) + v(ne) - v(n) : med;
+  P[5] = med;
+  P[6] = 0;
+  P[7] = n >= 0 && ne >= 0 && nne >= 0 ? v(n) + v(ne) - v(nne) : rv(n);
+  // a neighbour j plus how channel c−d changed from j to here (j − d: the neighbour's channel c−d)
+  const cross = (j: number, cd: number, d: number, fallback: number) => (j >= 0 && cd >= 0 && ok(j - d) ? v(j) + v(cd) - v(j - d) : fallback);
+  P[8] = cross(w, c1, 1, P[0]);
+  P[9] = cross(n, c1, 1, P[1]);
+  P[10] = rv(c1);
+  P[11] = cross(ne, c1, 1, P[8]);
+  P[12] = cross(w, c2, 2, P[8]);
+  P[13] = (P[8] + P[9]) / 2;
+  const E = blend.err;
+  const slot = (j: number) => (j % blend.span) * N_SUB;
+  let sw = 0;
+  let sp = 0;
+  for (let k = 0; k < N_SUB; k++) {
+    let ek = BLEND_EPS;
+    if (w >= 0) ek += E[slot(w) + k];
+    if (n >= 0) ek += E[slot(n) + k];
+    if (nw >= 0) ek += E[slot(nw) + k] * 0.5;
+    if (ne >= 0) ek += E[slot(ne) + k] * 0.5;
+    if (c1 >= 0) ek += E[slot(c1) + k];
+    const wk = 1 / (ek * ek);
+    sw += wk;
+    sp += wk * P[k];
+  }
+  return sp / sw;
+}
+
+const BLEND_EPS = 1;
+/**
+ * Least-squares weights are refitted twice with sample weights 1 / (|error| + 1 level), toward least
+ * absolute error: a few large errors (edges, a first row) no longer pull the weights away from what
+ * serves the rest (8 dev-eval photos at 64x64, one lossless pass on x̂_0 from t = 5 / 10 / 100:
+ * −0.3 / −0.5 / −0.8%; with no model +0.6%).
+ */
+const IRLS_ITERS = 2;
+const IRLS_C = 1;
+/**
+ * The blend's state: the last two rows' errors under every sub-predictor (the neighbours it reads
+ * lie at most a row and a pixel back), as float32 — rounded the same way on both sides.
+ */
+class Blend {
+  readonly sub = new Float64Array(N_SUB);
+  readonly span: number;
+  readonly err: Float32Array;
+  constructor(g: Grid) {
+    this.span = 2 * g.width * g.channels;
+    this.err = new Float32Array(this.span * N_SUB);
+  }
+  /** after `features` for value i: record how far each sub-predictor was from its residual */
+  record(i: number, r: number): void {
+    const at = (i % this.span) * N_SUB;
+    for (let k = 0; k < N_SUB; k++) this.err[at + k] = Math.abs(r - this.sub[k]);
+  }
 }
 
 /**
@@ -162,12 +252,13 @@ export function scanContext(g: Grid, p: ContextParams, mask: Uint8Array | null, 
   const perChannel = p.w.length > N_CTX;
   const activity = known ? known.activity : null;
   const bias = known && known.biasCancel ? new BiasCancel() : null;
+  const blend = new Blend(g);
   for (let y = 0; y < g.height; y++) {
     for (let x = 0; x < g.width; x++) {
       for (let c = 0; c < g.channels; c++) {
         const i = (y * g.width + x) * g.channels + c;
         if (mask && !mask[i]) continue;
-        features(g, y, x, c, mask, r, base, f, nb);
+        features(g, y, x, c, mask, r, base, f, nb, blend);
         const w0 = perChannel ? c * N_CTX : 0;
         let off = 0;
         for (let k = 0; k < N_CTX; k++) off += (p.w[w0 + k] / WEIGHT_SCALE) * f[k];
@@ -187,6 +278,7 @@ export function scanContext(g: Grid, p: ContextParams, mask: Uint8Array | null, 
         }
         visit(i, off, sigma0 + beta * (cnt ? a / cnt : 0) + (activity ? gamma * activity[i] : 0));
         r[i] = residual(i);
+        blend.record(i, r[i]);
         e[i] = r[i] - off;
         if (bias) bias.add(ctx, e[i] + correction);
       }
@@ -272,28 +364,61 @@ function contextFeatures(g: Grid, w: Int8Array, r: Float64Array, mask: Uint8Arra
  */
 export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, base: Float64Array | null, sampleBits: SampleBits, scaleHint?: number, stride = 1, sets = 1, known: KnownBase | null = null): ContextParams & { estimatedBits: number } {
   const activity = known ? known.activity : null;
-  const A = Array.from({ length: sets }, () => Array.from({ length: N_CTX }, () => new Array(N_CTX).fill(0)));
-  const b = Array.from({ length: sets }, () => new Array(N_CTX).fill(0));
-  const sumSq = new Array(sets).fill(0);
+  // every coded value's features, then least squares, reweighted toward least absolute error
+  let count = 0;
+  for (let i = 0; i < r.length; i++) if (!mask || mask[i]) count++;
+  const F = new Float32Array(count * N_CTX);
+  const target = new Float64Array(count);
+  const setOf = new Uint8Array(count);
   const f = new Float64Array(N_CTX);
   const nb = new Int32Array(N_SCALE);
+  const blend = new Blend(g);
+  let m = 0;
   for (let y = 0; y < g.height; y++) for (let x = 0; x < g.width; x++) for (let c = 0; c < g.channels; c++) {
     const i = (y * g.width + x) * g.channels + c;
     if (mask && !mask[i]) continue;
-    features(g, y, x, c, mask, r, base, f, nb);
-    const s = sets > 1 ? c : 0;
-    sumSq[s] += r[i] * r[i];
-    for (let p = 0; p < N_CTX; p++) {
-      b[s][p] += f[p] * r[i];
-      for (let q = 0; q < N_CTX; q++) A[s][p][q] += f[p] * f[q];
+    features(g, y, x, c, mask, r, base, f, nb, blend);
+    blend.record(i, r[i]);
+    F.set(f, m * N_CTX);
+    target[m] = r[i];
+    setOf[m] = sets > 1 ? c : 0;
+    m++;
+  }
+  const solve = (weight: (j: number) => number): number[][] => {
+    const A = Array.from({ length: sets }, () => Array.from({ length: N_CTX }, () => new Array(N_CTX).fill(0)));
+    const b = Array.from({ length: sets }, () => new Array(N_CTX).fill(0));
+    const sumSq = new Array(sets).fill(0);
+    for (let j = 0; j < count; j++) {
+      const s = setOf[j];
+      const wt = weight(j);
+      const o = j * N_CTX;
+      sumSq[s] += wt * target[j] * target[j];
+      for (let p = 0; p < N_CTX; p++) {
+        b[s][p] += wt * F[o + p] * target[j];
+        for (let q = 0; q < N_CTX; q++) A[s][p][q] += wt * F[o + p] * F[o + q];
+      }
     }
+    return A.map((As, s) => {
+      const ridge = 1e-5 * Math.max(1e-9, sumSq[s]);
+      for (let p = 0; p < N_CTX; p++) As[p][p] += ridge;
+      return solveLinear(As, b[s]);
+    });
+  };
+  const quantise = (x: number[][]) => {
+    const q = new Int8Array(sets * N_CTX);
+    x.forEach((xs, s) => xs.forEach((v, p) => (q[s * N_CTX + p] = Math.max(-128, Math.min(127, Math.round(v * WEIGHT_SCALE))))));
+    return q;
+  };
+  let x = solve(() => 1);
+  for (let it = 0; it < IRLS_ITERS; it++) {
+    const prev = x;
+    x = solve((j) => {
+      let e = target[j];
+      for (let p = 0; p < N_CTX; p++) e -= prev[setOf[j]][p] * F[j * N_CTX + p];
+      return 1 / (Math.abs(e) + IRLS_C);
+    });
   }
-  const fitted = new Int8Array(sets * N_CTX);
-  for (let s = 0; s < sets; s++) {
-    const ridge = 1e-3 * Math.max(1e-9, sumSq[s]);
-    for (let p = 0; p < N_CTX; p++) A[s][p][p] += ridge;
-    solveLinear(A[s], b[s]).forEach((x, p) => (fitted[s * N_CTX + p] = Math.max(-128, Math.min(127, Math.round(x * WEIGHT_SCALE)))));
-  }
+  const fitted = quantise(x);
   const none = new Int8Array(sets * N_CTX);
   const feats = new Map<Int8Array, ReturnType<typeof contextFeatures>>();
   for (const w of [fitted, none]) feats.set(w, contextFeatures(g, w, r, mask, base, stride, known));

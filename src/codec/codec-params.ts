@@ -15,7 +15,8 @@ import { BitWriter, BitReader } from '../bitstream/bit-packing.js';
  * model/wasm/group-norm.as.ts, which changes ε_θ in the last float bits; 9: the context model's
  * scale follows x̂_0's local activity (one more parameter byte) and eight neighbours' errors, and the
  * lossless pass cancels each context's running bias, see causal-context.ts; 10: a tile's coding
- * steps are Rice-coded, see packSteps).
+ * steps are Rice-coded, see packSteps; the context model adds a ninth feature, a blend of 14
+ * sub-predictors weighted by their local errors, and refits its weights toward least absolute error).
  */
 export const CODEC_VERSION = 10;
 export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
