@@ -184,6 +184,44 @@ function oursCurve(r: ImageResult): Point[] {
   return r.ours[DEFAULT_RECON.mode] ?? r.ours.mean;
 }
 
+/** Our PSNR at `bpp` on one image's lossy truncation curve, linear between points; null outside it. */
+function psnrAt(curve: Point[], bpp: number): number | null {
+  const pts = curve.filter((p) => Number.isFinite(p.psnr));
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1];
+    const b = pts[i];
+    if (bpp >= a.bpp && bpp <= b.bpp) return b.bpp === a.bpp ? Math.max(a.psnr, b.psnr) : a.psnr + ((b.psnr - a.psnr) * (bpp - a.bpp)) / (b.bpp - a.bpp);
+  }
+  return null;
+}
+
+/** lowest rate the "above the baselines at every rate" reading looks at (the #7 bar) */
+export const BAR_MIN_BPP = 0.25;
+
+/**
+ * The bar's reading, per baseline setting (a quality of its ladder): on each image, our PSNR
+ * interpolated on our truncation curve at that setting's rate minus the setting's PSNR, averaged over
+ * the images where the rate lies on our lossy curve and is at least BAR_MIN_BPP.
+ */
+export function atBaselinePoints(results: ImageResult[], baseline: string): Array<{ setting: string; bpp: number; deltaDb: number; images: number; below: number }> {
+  const settings = [...new Set(results.flatMap((r) => (r.baselines[baseline] ?? []).map((p) => p.setting)))];
+  const out = [];
+  for (const setting of settings) {
+    const deltas: number[] = [];
+    const rates: number[] = [];
+    for (const r of results) {
+      const b = (r.baselines[baseline] ?? []).find((p) => p.setting === setting);
+      if (!b || b.bpp < BAR_MIN_BPP || !Number.isFinite(b.psnr)) continue;
+      const ours = psnrAt(oursCurve(r), b.bpp);
+      if (ours === null) continue;
+      deltas.push(ours - b.psnr);
+      rates.push(b.bpp);
+    }
+    if (deltas.length) out.push({ setting, bpp: mean(rates), deltaDb: mean(deltas), images: deltas.length, below: deltas.filter((d) => d < 0).length });
+  }
+  return out.sort((a, b) => a.bpp - b.bpp);
+}
+
 export function summarize(label: string, results: ImageResult[]) {
   const baselineNames = Object.keys(results[0]?.baselines ?? {});
   const bd: Record<string, number | null> = {};
@@ -210,6 +248,8 @@ export function summarize(label: string, results: ImageResult[]) {
     ours: Object.fromEntries(Object.keys(results[0]?.ours ?? {}).map((m) => [m, meanCurve(results, (r) => r.ours[m], true)])),
     baselines: Object.fromEntries(baselineNames.map((b) => [b, meanCurve(results, (r) => r.baselines[b])])),
     steps: stepsTable,
+    /** ours minus each baseline at the baseline's own points (per image, then averaged) */
+    atBaselinePoints: Object.fromEntries(baselineNames.filter((b) => b !== 'jpegProgressiveCut').map((b) => [b, atBaselinePoints(results, b)])),
     /** the worst truncation point's overhead over the ideal, per image (the bar: within 25% / 10%) */
     worstTruncationOverheadPct: results.map((r) => Math.max(...r.oursDetail.truncation.map((p) => p.overheadPct))),
     /** the same against the Gaussian bound of the steps sent along an exact-sample chain (null: tiled image) */
@@ -233,6 +273,8 @@ export function markdown(summaries: Summary[], meta: Record<string, unknown>): s
     for (const [m, curve] of Object.entries(s.ours)) {
       lines.push('', `Ours, recon ${m}: mean bpp → PSNR (MS-SSIM) at the truncation points all images have, then the lossless end`, '', curve.map((p) => (p.y >= 99 ? `${p.x.toFixed(3)} → lossless` : `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB (${p.ms.toFixed(3)})`)).join('; '));
     }
+    lines.push('', `Ours (${s.bdRateRecon} recon) minus each baseline at the baseline's own points from ${BAR_MIN_BPP} bpp (per image, our PSNR interpolated linearly between our truncation points; mean over the images whose lossy curve spans the rate): mean bpp → ΔPSNR dB (images below the baseline / images)`);
+    for (const [b, rows] of Object.entries(s.atBaselinePoints ?? {})) lines.push('', `- ${b}: ${rows.map((p) => `${p.bpp.toFixed(2)} → ${p.deltaDb >= 0 ? '+' : ''}${p.deltaDb.toFixed(2)} (${p.below}/${p.images})`).join('; ')}`);
     lines.push('', '| step from t | images | mean bytes | ideal bytes (KL) | overhead |', '|---|---|---|---|---|');
     for (const st of s.steps) lines.push(`| ${st.t} | ${st.images} | ${st.bytes.toFixed(0)} | ${st.idealBytes.toFixed(0)} | ${st.overheadPct.toFixed(0)}% |`);
     lines.push('', `worst truncation point per image, bytes after the header over the ideal of the steps sent (KL along the encoder's own chain): ${s.worstTruncationOverheadPct.map((v) => `${v.toFixed(1)}%`).join(', ')}`);
