@@ -385,23 +385,30 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
     m++;
   }
   const solve = (weight: (j: number) => number): number[][] => {
-    const A = Array.from({ length: sets }, () => Array.from({ length: N_CTX }, () => new Array(N_CTX).fill(0)));
-    const b = Array.from({ length: sets }, () => new Array(N_CTX).fill(0));
-    const sumSq = new Array(sets).fill(0);
+    // normal equations per set: the upper triangle of FᵀWF (flat), FᵀWr and rᵀWr
+    const K = N_CTX;
+    const A = new Float64Array(sets * K * K);
+    const b = new Float64Array(sets * K);
+    const sumSq = new Float64Array(sets);
     for (let j = 0; j < count; j++) {
       const s = setOf[j];
       const wt = weight(j);
-      const o = j * N_CTX;
-      sumSq[s] += wt * target[j] * target[j];
-      for (let p = 0; p < N_CTX; p++) {
-        b[s][p] += wt * F[o + p] * target[j];
-        for (let q = 0; q < N_CTX; q++) A[s][p][q] += wt * F[o + p] * F[o + q];
+      const o = j * K;
+      const a0 = s * K * K;
+      const tw = wt * target[j];
+      sumSq[s] += tw * target[j];
+      for (let p = 0; p < K; p++) {
+        const fp = F[o + p];
+        b[s * K + p] += fp * tw;
+        const wfp = wt * fp;
+        const row = a0 + p * K;
+        for (let q = p; q < K; q++) A[row + q] += wfp * F[o + q];
       }
     }
-    return A.map((As, s) => {
+    return Array.from({ length: sets }, (_, s) => {
       const ridge = 1e-5 * Math.max(1e-9, sumSq[s]);
-      for (let p = 0; p < N_CTX; p++) As[p][p] += ridge;
-      return solveLinear(As, b[s]);
+      const M = Array.from({ length: K }, (_, p) => Array.from({ length: K }, (_, q) => A[s * K * K + Math.min(p, q) * K + Math.max(p, q)] + (p === q ? ridge : 0)));
+      return solveLinear(M, Array.from(b.subarray(s * K, (s + 1) * K)));
     });
   };
   const quantise = (x: number[][]) => {
