@@ -3,8 +3,9 @@
  * the x0 code for several pass layouts (bin-width shifts, e.g. 4,2,0 = bins of 16, 4, 1 levels)
  * against one pass, and the PSNR at each pass's truncation point (as the decoder reconstructs it) —
  * the measurement behind the
- * default `x0Shifts`.
- *   node dist/bench/x0-passes.js [--ts 39,99] [--layouts "0;5,3,1,0;4,2,0;5,2,0;6,4,2,0"] [--size 64] [--limit 8]
+ * default `x0Shifts` and the context model. `none` in --ts codes the image with no model (x̂_0 = 0:
+ * the context model alone, a plain lossless image coder).
+ *   node dist/bench/x0-passes.js [--ts none,5,10,100] [--layouts "0;5,3,1,0;4,2,0;5,2,0;6,4,2,0"] [--size 64] [--limit 8]
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
@@ -22,8 +23,8 @@ async function main() {
   const images = await loadEvalImages(values.images, size, Number(values.limit));
   const layouts = values.layouts.split(';').map((l) => l.split(',').map(Number));
   const rows = [];
-  for (const t of values.ts.split(',').map(Number)) {
-    const ab = den.schedule.alphaBar[t];
+  for (const t of values.ts.split(',').map((v) => (v === 'none' ? 0 : Number(v)))) {
+    const ab = t ? den.schedule.alphaBar[t] : 1;
     const acc = layouts.map((l) => ({ shifts: l, bpp: l.map(() => 0), psnr: l.map(() => 0) }));
     for (const [n, img] of images.entries()) {
       process.stderr.write(`\rt=${t}: image ${n + 1}/${images.length}`);
@@ -31,7 +32,7 @@ async function main() {
       const z = new Float64Array(x0.length);
       new PhiloxStream([3, t], [0, 0, 0]).normals(z);
       const xt = x0.map((v, i) => Math.sqrt(ab) * v + Math.sqrt(1 - ab) * z[i]);
-      const means = predictX0(den.schedule, t, xt, den.eps(xt, size, size, t));
+      const means = t ? predictX0(den.schedule, t, xt, den.eps(xt, size, size, t)) : new Float64Array(x0.length);
       const grid = { width: size, height: size, channels: 3 };
       for (const a of acc) {
         const s = x0Start(means, grid);
@@ -47,8 +48,8 @@ async function main() {
     process.stderr.write('\n');
     for (const a of acc) {
       const total = a.bpp.reduce((x, y) => x + y, 0);
-      rows.push({ t, shifts: a.shifts, totalBpp: total, passBpp: a.bpp, psnrAfterPass: a.psnr });
-      console.error(`t=${t} shifts ${a.shifts.join(',')}: ${total.toFixed(3)} bpp (${a.bpp.map((b) => b.toFixed(2)).join(' + ')}), PSNR after each pass ${a.psnr.map((p) => p.toFixed(1)).join(' / ')} dB`);
+      rows.push({ t: t || 'none', shifts: a.shifts, totalBpp: total, passBpp: a.bpp, psnrAfterPass: a.psnr });
+      console.error(`t=${t || 'none'} shifts ${a.shifts.join(',')}: ${total.toFixed(3)} bpp (${a.bpp.map((b) => b.toFixed(2)).join(' + ')}), PSNR after each pass ${a.psnr.map((p) => p.toFixed(1)).join(' / ')} dB`);
     }
   }
   console.log(JSON.stringify({ machine: machineInfo(), model: den.model.sha256, images: images.map((i) => i.name), size, rows }, null, 1));
