@@ -65,7 +65,8 @@ export interface EncodeOptions {
   /**
    * How much larger (fraction) the lossless file may be than at its cheapest switching point to
    * keep more diffusion steps, i.e. more and better truncation points: the stream switches at the
-   * latest point within this slack. Default 0.05.
+   * latest point within this slack. Default 0.02 (codec version 10: the lossless ending is a strong
+   * coder on its own, so later switching points cost more; see the README, "Sixth sweep").
    */
   losslessSlack?: number;
   /**
@@ -112,7 +113,7 @@ export interface EncodeResult {
   networkEvals: number;
 }
 
-export const DEFAULT_LOSSLESS_SLACK = 0.05;
+export const DEFAULT_LOSSLESS_SLACK = 0.02;
 
 export function unetFactor(den: Denoiser): number {
   return 2 ** (den.model.config.unet.mults.length - 1);
