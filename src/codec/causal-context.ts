@@ -154,12 +154,13 @@ function features(g: Grid, y: number, x: number, c: number, mask: Uint8Array | n
  * Feature 8: N_SUB sub-predictors of the residual, each weighted by 1 / (ε + its errors at the
  * neighbours W, N, c−1 and half those at NW, NE)² — the local choice of predictor that a global
  * least-squares fit cannot make (JPEG XL's weighted predictor and GLICBAWLS blend the same way). The
- * sub-predictors: the model's error carried over from W, N, W and NE, and from channel c−1; the
- * spatial gradients W + N − NW, W + NE − N, N + NE − NNE and MED; the model alone; and the
- * inter-channel gradients W + (c−1) − W(c−1), N + (c−1) − N(c−1), NE + (c−1) − NE(c−1),
- * W + (c−2) − W(c−2) and the mean of the first two (a neighbour corrected by how channel c−1 changed).
- * On 8 dev-eval photos at 64x64 (one lossless pass, actual bytes) it cut the x0 code by 2.0% on x̂_0
- * from t = 5, 2.7% from t = 10, 5.5% from t = 100 and 6.7% with no model at all (13.50 → 12.60 bpp).
+ * sub-predictors: the model's error carried over from W, from N, averaged over W and NE, and from
+ * channel c−1; the spatial gradients W + N − NW, W + NE − N, N + NE − NNE and MED; the model alone;
+ * and the inter-channel gradients W + (c−1) − W(c−1), N + (c−1) − N(c−1), NE + (c−1) − NE(c−1),
+ * W + (c−2) − W(c−2) and the mean of the first two (a neighbour corrected by how channel c−1
+ * changed). With the reweighted fit below, on 8 dev-eval photos at 64x64 (one lossless pass, actual
+ * bytes, `bench/x0-passes.ts`) the x0 code shrinks by 2.4% on x̂_0 from t = 5, 3.1% from t = 10,
+ * 6.3% from t = 100 and 7.2% with no model at all (13.50 → 12.53 bpp).
  */
 function blendedPrediction(i: number, bi: number, w: number, n: number, nw: number, ne: number, c1: number, c2: number, nne: number, ok: (j: number) => boolean, r: Float64Array, base: Float64Array | null, blend: Blend): number {
   const P = blend.sub;
@@ -406,6 +407,8 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
       }
     }
     return Array.from({ length: sets }, (_, s) => {
+      // a light ridge: with the residuals far from 0 (no model, an early x̂_0) a heavier one shrinks
+      // the weights' sum below 1 and biases every prediction toward the base
       const ridge = 1e-5 * Math.max(1e-9, sumSq[s]);
       const M = Array.from({ length: K }, (_, p) => Array.from({ length: K }, (_, q) => A[s * K * K + Math.min(p, q) * K + Math.max(p, q)] + (p === q ? ridge : 0)));
       return solveLinear(M, Array.from(b.subarray(s * K, (s + 1) * K)));
