@@ -146,10 +146,22 @@ export function stepKlBits(g: StepGeometry, l: Layout, muP: Float64Array, muQ: F
   return kl / Math.LN2;
 }
 
+/**
+ * 'auto' prices UQ only for steps carrying at least this many bits of KL per coded dimension (or
+ * when REC is out of reach): below it UQ's quantisation overhead (≈ 0.25 bit per dimension at high
+ * rate, more below) costs it more than REC (chelsea-64, the steps from t = 25 down to 1, KL at
+ * most 0.44 bit/dim: UQ 1.5–4.1x REC's bytes) — while pricing it ran the context model's fit over
+ * every dimension at every step (4.7 s of a 16.9 s encode, CPU profile).
+ */
+const UQ_MIN_BITS_PER_DIM = 1;
+
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
 function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number, recPrev: RecSide | null, temper: number): { coded: CodedStep; next: Float64Array; recSide?: RecSide } {
   let viaUq: { coded: CodedStep; next: Float64Array } | null = null;
-  if (channel !== 'rec') {
+  let codedDims = 0;
+  for (let i = 0; i < l.n; i++) codedDims += l.coded[i];
+  const uqCanWin = channel !== 'auto' || klBits >= UQ_MIN_BITS_PER_DIM * codedDims || recWork(g, muP, muQ, l.coded) > REC_MAX_CANDIDATES;
+  if (channel !== 'rec' && uqCanWin) {
     const symbols = new SymbolRecorder();
     const { next } = uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded, symbols);
     viaUq = { coded: { channel: STEP_UQ, symbols }, next };
