@@ -42,8 +42,7 @@ export class BitWriter {
 
   /** The bits so far, the last byte padded with zeros. */
   finish(): Uint8Array {
-    const out = Uint8Array.from(this.n ? [...this.bytes, this.acc << (8 - this.n)] : this.bytes);
-    return out;
+    return Uint8Array.from(this.n ? [...this.bytes, this.acc << (8 - this.n)] : this.bytes);
   }
 }
 

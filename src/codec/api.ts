@@ -168,8 +168,9 @@ export function inspect(bytes: Uint8Array): FileInfo {
     const { steps } = params.tiles[tile];
     const base = { index: c.index, tile, bytes: parsed.offsets[i + 1] - parsed.offsets[i], cumulativeBytes: parsed.offsets[i + 1], bpp: (parsed.offsets[i + 1] * 8) / px };
     if (c.kind === CHUNK_X0_REFINE) {
-      if (x0PassBinWidth(payload) === 1) x0Chunks++;
-      return { ...base, kind: 'refine' as const, t: 0, s: 0, steps: [], binWidth: x0PassBinWidth(payload) };
+      const binWidth = x0PassBinWidth(payload);
+      if (binWidth === 1) x0Chunks++;
+      return { ...base, kind: 'refine' as const, t: 0, s: 0, steps: [], binWidth };
     }
     if (c.kind !== CHUNK_X0 && c.kind !== CHUNK_STEPS) throw new DdpmError('CORRUPT', `chunk ${i}: unknown kind ${c.kind}`);
     const x0 = c.kind === CHUNK_X0 ? splitX0Payload(payload) : null;
@@ -182,8 +183,9 @@ export function inspect(bytes: Uint8Array): FileInfo {
       return row;
     });
     if (x0) {
-      if (x0PassBinWidth(x0.x0) === 1) x0Chunks++;
-      return { ...base, kind: 'x0' as const, t: t0, s: 0, steps: list, binWidth: x0PassBinWidth(x0.x0) };
+      const binWidth = x0PassBinWidth(x0.x0);
+      if (binWidth === 1) x0Chunks++;
+      return { ...base, kind: 'x0' as const, t: t0, s: 0, steps: list, binWidth };
     }
     return { ...base, kind: 'steps' as const, t: list[0].t, s: list[list.length - 1].s, steps: list, binWidth: null };
   });

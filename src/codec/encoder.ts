@@ -158,16 +158,15 @@ const UQ_MIN_BITS_PER_DIM = 1;
 /** Codes one step on the requested channel ('auto': the smaller of the two, REC only if it can win). */
 function codeStep(channel: ChannelChoice, g: StepGeometry, l: Layout, muP: Float64Array, muQ: Float64Array, seed: [number, number], k: number, klBits: number, recPrev: RecSide | null, temper: number): { coded: CodedStep; next: Float64Array; recSide?: RecSide } {
   let viaUq: { coded: CodedStep; next: Float64Array } | null = null;
-  let codedDims = 0;
-  for (let i = 0; i < l.n; i++) codedDims += l.coded[i];
-  const uqCanWin = channel !== 'auto' || klBits >= UQ_MIN_BITS_PER_DIM * codedDims || recWork(g, muP, muQ, l.coded) > REC_MAX_CANDIDATES;
-  if (channel !== 'rec' && uqCanWin) {
+  const recTooBig = channel === 'auto' && recWork(g, muP, muQ, l.coded) > REC_MAX_CANDIDATES;
+  // the coded dims are the image's samples, three per pixel (the padding is not coded)
+  const pricesUq = channel === 'uq' || (channel === 'auto' && (recTooBig || klBits >= UQ_MIN_BITS_PER_DIM * l.width * l.height * 3));
+  if (pricesUq) {
     const symbols = new SymbolRecorder();
     const { next } = uqEncode(g, stateGrid(l), muP, muQ, ditherIndices(seed, k, l.n), l.coded, symbols);
     viaUq = { coded: { channel: STEP_UQ, symbols }, next };
   }
-  if (viaUq && channel === 'uq') return viaUq;
-  if (viaUq && channel === 'auto' && recWork(g, muP, muQ, l.coded) > REC_MAX_CANDIDATES) return viaUq;
+  if (viaUq && (channel === 'uq' || recTooBig)) return viaUq;
   if (viaUq && channel === 'auto' && klBits * REC_SLACK + 64 >= viaUq.coded.symbols.bits) return viaUq;
   const symbols = new SymbolRecorder();
   const rec = recEncode(g, muP, muQ, l.coded, seed, k, symbols, recPrev, REC_TUNING, temper);
@@ -187,16 +186,17 @@ function groupSteps(steps: readonly KeptStep[], minChunkBits: number, firstChunk
   const groups: KeptStep[][] = [];
   let open: KeptStep[] = [];
   let bits = 0;
+  const threshold = () => (groups.length ? minChunkBits : firstChunkBits);
   for (const s of steps) {
     open.push(s);
     bits += s.klBits;
-    if (bits >= (groups.length ? minChunkBits : firstChunkBits)) {
+    if (bits >= threshold()) {
       groups.push(open);
       open = [];
       bits = 0;
     }
   }
-  if (open.length && bits >= (groups.length ? minChunkBits : firstChunkBits) / 2) groups.push(open);
+  if (open.length && bits >= threshold() / 2) groups.push(open);
   else if (open.length && groups.length) groups[groups.length - 1].push(...open);
   let first = 0;
   const chunks = groups.map((g, i) => {
