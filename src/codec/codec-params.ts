@@ -1,6 +1,6 @@
 /** The codec parameters stored in a .ddpm header, and their validation (untrusted input). */
 import { DdpmError } from '../bitstream/errors.js';
-import { tileGrid, MIN_TILE_SIZE } from './tile-grid.js';
+import { tileGrid, MIN_TILE_SIZE, DEFAULT_TILE_SIZE } from './tile-grid.js';
 import { descendingTimesteps } from '../model/schedule.js';
 import { BitWriter, BitReader } from '../bitstream/bit-packing.js';
 
@@ -16,9 +16,13 @@ import { BitWriter, BitReader } from '../bitstream/bit-packing.js';
  * scale follows x̂_0's local activity (one more parameter byte) and eight neighbours' errors, and the
  * lossless pass cancels each context's running bias, see causal-context.ts; 10: a tile's coding
  * steps are Rice-coded, see packSteps; the context model adds a ninth feature, a blend of 14
- * sub-predictors weighted by their local errors, and refits its weights toward least absolute error).
+ * sub-predictors weighted by their local errors, and refits its weights toward least absolute error;
+ * 11: a coarse x0 pass's context values are its bins' centres (lo + (Q − 1)/2, was lo + Q/2), the
+ * blend reuses the median predictor's feature, and the default seed and tile size are recorded as nil).
  */
-export const CODEC_VERSION = 10;
+export const CODEC_VERSION = 11;
+/** the file seed when the caller gives none (recorded as nil) */
+export const DEFAULT_SEED: readonly [number, number] = [0x6464706d, 1];
 export const CHUNK_STEPS = 1; // one or more consecutive diffusion steps (see step-group.ts)
 export const CHUNK_X0 = 2; // the first pass of the embedded x_0 code (after the diffusion steps)
 export const CHUNK_X0_REFINE = 3; // a further x_0 pass (narrower bins; the last one is lossless)
@@ -54,9 +58,14 @@ export interface CodecParams {
 export const CHANNELS = ['uq', 'rec', 'auto'] as const;
 export type ChannelChoice = (typeof CHANNELS)[number];
 
-/** Positional form in the header (compact: a 64x64 image should not pay for key names). */
+const isDefaultSeed = (s: readonly number[]) => s[0] === DEFAULT_SEED[0] && s[1] === DEFAULT_SEED[1];
+
+/**
+ * Positional form in the header (compact: a 64x64 image should not pay for key names). The
+ * default seed and tile size are nil (1 byte instead of 7 and 3).
+ */
 export function packCodecParams(p: CodecParams): unknown[] {
-  return [p.version, CHANNELS.indexOf(p.channel), p.seed, p.snapBits, p.factor, p.tileSize, p.tiles.map((t) => packSteps(t.steps))];
+  return [p.version, CHANNELS.indexOf(p.channel), isDefaultSeed(p.seed) ? null : p.seed, p.snapBits, p.factor, p.tileSize === DEFAULT_TILE_SIZE ? null : p.tileSize, p.tiles.map((t) => packSteps(t.steps))];
 }
 
 /** the largest T a file may name (the model's own T is checked against it when decoding) */
@@ -107,13 +116,13 @@ export function readCodecParams(raw: unknown, image: { width: number; height: nu
   const bad = (what: string) => new DdpmError('CORRUPT', `header: ${what}`);
   const channel = CHANNELS[raw[1] as number];
   if (channel === undefined) throw bad(`unknown channel ${String(raw[1])}`);
-  const seed = raw[2] as [number, number];
-  if (!Array.isArray(seed) || seed.length !== 2 || !seed.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32)) throw bad('seed malformed');
+  const seed = (raw[2] === null ? [...DEFAULT_SEED] : raw[2]) as [number, number];
+  if (!Array.isArray(seed) || (raw[2] !== null && isDefaultSeed(seed)) || seed.length !== 2 || !seed.every((s) => Number.isInteger(s) && s >= 0 && s < 2 ** 32)) throw bad('seed malformed');
   if (raw[3] !== 16) throw bad(`snap grid 2^-${String(raw[3])} is not supported`);
   const factor = raw[4] as number;
   if (!Number.isInteger(factor) || factor < 1 || factor > 64) throw bad('downsampling factor malformed');
-  const tileSize = raw[5] as number;
-  if (!Number.isInteger(tileSize) || tileSize < MIN_TILE_SIZE || tileSize > 65536) throw bad('tile size malformed');
+  const tileSize = raw[5] === null ? DEFAULT_TILE_SIZE : (raw[5] as number);
+  if ((raw[5] !== null && tileSize === DEFAULT_TILE_SIZE) || !Number.isInteger(tileSize) || tileSize < MIN_TILE_SIZE || tileSize > 65536) throw bad('tile size malformed');
   const nTiles = tileGrid(image.width, image.height, tileSize).length;
   const rawTiles = raw[6] as unknown[];
   if (!Array.isArray(rawTiles) || rawTiles.length !== nTiles) throw bad(`expected ${nTiles} tiles`);

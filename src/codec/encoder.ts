@@ -17,7 +17,7 @@ import { uqEncode } from './uq-channel.js';
 import { x0Plan, x0Start, x0EncodePass, x0StateCheck, DEFAULT_X0_SHIFTS, type X0Plan } from './x0-coder.js';
 import { makeLayout, imageToState, meansForSamples, stateGrid } from './layout.js';
 import { logSnrSchedule, DEFAULT_STEPS } from './coding-schedule.js';
-import { CODEC_VERSION, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams, stepChannelName } from './codec-params.js';
+import { CODEC_VERSION, DEFAULT_SEED, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, STEP_REC, type CodecParams, type TileParams, type ChannelChoice, packCodecParams, stepChannelName } from './codec-params.js';
 import { packSteps, packX0Payload, type CodedStep } from './step-group.js';
 import { SymbolRecorder } from '../bitstream/symbol-recorder.js';
 import { descendingTimesteps } from '../model/schedule.js';
@@ -236,7 +236,7 @@ export function planEncode(img: RawImage, den: Denoiser, o: EncodeOptions = {}):
   const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
   if (!shifts.length || shifts[shifts.length - 1] !== 0 || shifts[0] > 7 || shifts.some((v, i) => !Number.isInteger(v) || (i > 0 && v >= shifts[i - 1]))) throw new DdpmError('BAD_ARGUMENT', 'x0 passes: bin-width shifts must be strictly decreasing integers from at most 7 down to 0');
   if (o.recTemper !== undefined && !(o.recTemper >= 1 && o.recTemper <= 4)) throw new DdpmError('BAD_ARGUMENT', 'recTemper must be a number in [1, 4]');
-  const seed = o.seed ?? [0x6464706d, 1];
+  const seed: [number, number] = o.seed ? [o.seed[0], o.seed[1]] : [DEFAULT_SEED[0], DEFAULT_SEED[1]];
   const minStepBits = o.minStepBits ?? (Array.isArray(o.steps) ? 0 : DEFAULT_MIN_STEP_BITS);
   if (!(minStepBits >= 0 && minStepBits <= 2 ** 40)) throw new DdpmError('BAD_ARGUMENT', 'minimum step bits must be in [0, 2^40]');
   return { steps, tileSize, seed, minStepBits, rects: tileGrid(img.width, img.height, tileSize) };
