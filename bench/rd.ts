@@ -12,7 +12,7 @@ import { readContainer } from '../src/bitstream/container.js';
 import { inspect } from '../src/codec/api.js';
 import { DEFAULT_RECON, type ReconMode } from '../src/codec/reconstruct.js';
 import { psnr, msssim, type Img } from './metrics.js';
-import { bdRate, type RdPoint } from './bd-rate.js';
+import { bdRate, bdRatePchip, type RdPoint } from './bd-rate.js';
 import { lossyLadders, progressiveJpeg, lossless, hasCjxl, jpegXl, type Coded } from './baselines.js';
 import { rdSvg, svgToPng, type Series } from './plot.js';
 import { machineInfo } from './machine.js';
@@ -224,11 +224,17 @@ export function atBaselinePoints(results: ImageResult[], baseline: string): Arra
 
 export function summarize(label: string, results: ImageResult[]) {
   const baselineNames = Object.keys(results[0]?.baselines ?? {});
-  const bd: Record<string, number | null> = {};
-  for (const b of baselineNames) {
-    const vals = results.map((r) => bdRate(r.baselines[b], oursCurve(r).filter((p) => Number.isFinite(p.psnr)))).filter((v): v is number => v !== null);
-    bd[b] = vals.length ? mean(vals) : null;
-  }
+  // per image, then averaged: PCHIP (the headline) and the classic single-cubic fit (for comparison with earlier results)
+  const bdWith = (f: typeof bdRate) => {
+    const out: Record<string, number | null> = {};
+    for (const b of baselineNames) {
+      const vals = results.map((r) => f(r.baselines[b], oursCurve(r).filter((p) => Number.isFinite(p.psnr)))).filter((v): v is number => v !== null);
+      out[b] = vals.length ? mean(vals) : null;
+    }
+    return out;
+  };
+  const bd = bdWith(bdRatePchip);
+  const bdCubic = bdWith(bdRate);
   const lossless: Record<string, number> = {};
   for (const k of Object.keys(results[0]?.losslessBpp ?? {})) lossless[k] = mean(results.map((r) => r.losslessBpp[k]));
   // each image has its own coding schedule: one row per step start t, over the images coding a step from t
@@ -243,7 +249,10 @@ export function summarize(label: string, results: ImageResult[]) {
     label,
     images: results.map((r) => r.name),
     bdRateRecon: results[0]?.ours[DEFAULT_RECON.mode] ? DEFAULT_RECON.mode : 'mean',
+    /** BD-rate per image, PCHIP-interpolated curves (bd-rate.ts), averaged */
     bdRateOursVs: bd,
+    /** the same with one cubic fit per curve (Bjøntegaard 2001; the headline before session 13) */
+    bdRateCubicOursVs: bdCubic,
     losslessBpp: lossless,
     ours: Object.fromEntries(Object.keys(results[0]?.ours ?? {}).map((m) => [m, meanCurve(results, (r) => r.ours[m], true)])),
     baselines: Object.fromEntries(baselineNames.map((b) => [b, meanCurve(results, (r) => r.baselines[b])])),
@@ -268,8 +277,9 @@ export function markdown(summaries: Summary[], meta: Record<string, unknown>): s
     lines.push(`## ${s.label} (${s.images.length} images: ${s.images.join(', ')})`, '');
     lines.push('| lossless codec | mean bpp |', '|---|---|');
     for (const [k, v] of Object.entries(s.losslessBpp)) lines.push(`| ${k === 'modelBound' ? 'model bound, full T (ideal channel, not a file)' : k} | ${v.toFixed(3)} |`);
-    lines.push('', `| BD-rate of ours (${s.bdRateRecon} recon) vs | % (negative = we need fewer bits) |`, '|---|---|');
-    for (const [k, v] of Object.entries(s.bdRateOursVs)) lines.push(`| ${k} | ${v === null ? 'n/a (curves do not overlap)' : v.toFixed(1)} |`);
+    const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a (curves do not overlap)' : v.toFixed(1));
+    lines.push('', `| BD-rate of ours (${s.bdRateRecon} recon) vs | % PCHIP (negative = we need fewer bits) | % one cubic fit (before session 13) |`, '|---|---|---|');
+    for (const [k, v] of Object.entries(s.bdRateOursVs)) lines.push(`| ${k} | ${pct(v)} | ${pct(s.bdRateCubicOursVs?.[k])} |`);
     for (const [m, curve] of Object.entries(s.ours)) {
       lines.push('', `Ours, recon ${m}: mean bpp → PSNR (MS-SSIM) at the truncation points all images have, then the lossless end`, '', curve.map((p) => (p.y >= 99 ? `${p.x.toFixed(3)} → lossless` : `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB (${p.ms.toFixed(3)})`)).join('; '));
     }

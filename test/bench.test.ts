@@ -6,7 +6,7 @@ import { initBackend } from '../src/model/backend.js';
 import { Denoiser } from '../src/codec/denoiser.js';
 import { readImage } from '../src/codec/image-io.js';
 import { runRd, summarize, writeReports } from '../bench/rd.js';
-import { bdRate } from '../bench/bd-rate.js';
+import { bdRate, bdRatePchip } from '../bench/bd-rate.js';
 import { psnr, msssim } from '../bench/metrics.js';
 import { tinyModel } from './helpers.js';
 
@@ -39,6 +39,18 @@ test('metrics and BD-rate behave', (t) => {
   const half = curve.map((p) => ({ ...p, bpp: p.bpp / 2 }));
   t.true(Math.abs((bdRate(curve, half) as number) + 50) < 0.5);
   t.true(Math.abs(bdRate(curve, curve) as number) < 1e-6);
+  // PCHIP: exact on a log-linear curve, and bounded where a single cubic through sparse points swings
+  t.true(Math.abs((bdRatePchip(curve, half) as number) + 50) < 1e-9);
+  t.true(Math.abs(bdRatePchip(curve, curve) as number) < 1e-9);
+  const twoThirds = curve.map((p) => ({ ...p, bpp: (p.bpp * 2) / 3 }));
+  t.true(Math.abs((bdRatePchip(curve, twoThirds) as number) + 100 / 3) < 1e-9);
+  // rocket-64 against the progressive JPEG cut at its truncation points (session 13): one cubic fit gave +6.9e8 %
+  const ours = [[0.13, 9.0], [0.63, 32.3], [1.17, 36.9], [1.91, 41.1], [6.68, 53.1]].map(([bpp, psnr]) => ({ bpp, psnr }));
+  const cut = [[0.63, 21.9], [1.17, 22.1], [1.91, 24.3], [3.17, 34.9]].map(([bpp, psnr]) => ({ bpp, psnr }));
+  const v = bdRatePchip(cut, ours) as number;
+  t.true(v > -100 && v < -50, String(v));
+  t.is(bdRatePchip(curve.slice(0, 1), curve), null);
+  t.is(bdRatePchip(curve, curve.map((p) => ({ ...p, psnr: p.psnr + 100 }))), null);
 });
 
 test.serial('convFlops counts the convolutions a forward pass runs (profiled kernel shapes)', async (t) => {
