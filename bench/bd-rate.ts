@@ -124,3 +124,30 @@ export function bdRatePchip(a: RdPoint[], b: RdPoint[]): number | null {
   const avg = (pchipIntegral(cb.x, cb.y, lo, hi) - pchipIntegral(ca.x, ca.y, lo, hi)) / (hi - lo);
   return (Math.exp(avg) - 1) * 100;
 }
+
+/**
+ * A curve filled in between neighbouring points by time-sharing: spending a fraction u of the
+ * pixels (or of the images) at the higher point and the rest at the lower reaches rate and MSE
+ * linear in u — the achievable curve between two operating points, and below the straight line in
+ * PSNR. Interpolating log(rate) over PSNR across a wide gap (our last diffusion point at ~2 bpp,
+ * the next one a coarse lossless pass at ~10) would credit rates no truncation point offers;
+ * filled in this way first, a gap costs what it costs. `parts` − 1 points per gap; a lossless end
+ * (PSNR +∞) is shared with too, so the curve reaches up toward it.
+ */
+export function timeShared(points: RdPoint[], parts = 16): RdPoint[] {
+  // a lossless end (PSNR +∞, MSE 0) is a point to share time with, not one of the output's
+  const pts = points.filter((p) => !Number.isNaN(p.psnr) && p.psnr > -Infinity && p.bpp > 0).sort((p, q) => p.bpp - q.bpp);
+  const out: RdPoint[] = [];
+  pts.forEach((p, i) => {
+    if (Number.isFinite(p.psnr)) out.push(p);
+    const q = pts[i + 1];
+    if (!q) return;
+    const mp = 10 ** (-p.psnr / 10);
+    const mq = 10 ** (-q.psnr / 10);
+    for (let j = 1; j < parts; j++) {
+      const u = j / parts;
+      out.push({ bpp: p.bpp + u * (q.bpp - p.bpp), psnr: -10 * Math.log10(mp + u * (mq - mp)) });
+    }
+  });
+  return out;
+}

@@ -12,7 +12,7 @@ import { readContainer } from '../src/bitstream/container.js';
 import { inspect } from '../src/codec/api.js';
 import { DEFAULT_RECON, type ReconMode } from '../src/codec/reconstruct.js';
 import { psnr, msssim, type Img } from './metrics.js';
-import { bdRate, bdRatePchip, type RdPoint } from './bd-rate.js';
+import { bdRate, bdRatePchip, timeShared, type RdPoint } from './bd-rate.js';
 import { lossyLadders, progressiveJpeg, lossless, hasCjxl, jpegXl, type Coded } from './baselines.js';
 import { rdSvg, svgToPng, type Series } from './plot.js';
 import { machineInfo } from './machine.js';
@@ -184,13 +184,22 @@ function oursCurve(r: ImageResult): Point[] {
   return r.ours[DEFAULT_RECON.mode] ?? r.ours.mean;
 }
 
-/** Our PSNR at `bpp` on one image's lossy truncation curve, linear between points; null outside it. */
+/**
+ * Our PSNR at `bpp` on one image's truncation curve, time-shared between its neighbouring points
+ * (rate and MSE linear between them, see `timeShared`; the lossless end is a point with MSE 0);
+ * null outside the curve. (Before session 13: PSNR linear between the lossy points only, which is
+ * above what any mix of two operating points achieves.)
+ */
 function psnrAt(curve: Point[], bpp: number): number | null {
-  const pts = curve.filter((p) => Number.isFinite(p.psnr));
+  const pts = curve.filter((p) => !Number.isNaN(p.psnr));
   for (let i = 1; i < pts.length; i++) {
     const a = pts[i - 1];
     const b = pts[i];
-    if (bpp >= a.bpp && bpp <= b.bpp) return b.bpp === a.bpp ? Math.max(a.psnr, b.psnr) : a.psnr + ((b.psnr - a.psnr) * (bpp - a.bpp)) / (b.bpp - a.bpp);
+    if (bpp >= a.bpp && bpp <= b.bpp) {
+      if (b.bpp === a.bpp) return Math.max(a.psnr, b.psnr);
+      const u = (bpp - a.bpp) / (b.bpp - a.bpp);
+      return -10 * Math.log10(10 ** (-a.psnr / 10) * (1 - u) + 10 ** (-b.psnr / 10) * u);
+    }
   }
   return null;
 }
@@ -228,13 +237,14 @@ export function summarize(label: string, results: ImageResult[]) {
   const bdWith = (f: typeof bdRate) => {
     const out: Record<string, number | null> = {};
     for (const b of baselineNames) {
-      const vals = results.map((r) => f(r.baselines[b], oursCurve(r).filter((p) => Number.isFinite(p.psnr)))).filter((v): v is number => v !== null);
+      const vals = results.map((r) => f(r.baselines[b], oursCurve(r))).filter((v): v is number => v !== null);
       out[b] = vals.length ? mean(vals) : null;
     }
     return out;
   };
-  const bd = bdWith(bdRatePchip);
-  const bdCubic = bdWith(bdRate);
+  // PCHIP on both curves filled in by time-sharing (ours up to its lossless end); the cubic on the lossy points as before
+  const bd = bdWith((a, o) => bdRatePchip(timeShared(a), timeShared(o)));
+  const bdCubic = bdWith((a, o) => bdRate(a, o.filter((p) => Number.isFinite(p.psnr))));
   const lossless: Record<string, number> = {};
   for (const k of Object.keys(results[0]?.losslessBpp ?? {})) lossless[k] = mean(results.map((r) => r.losslessBpp[k]));
   // each image has its own coding schedule: one row per step start t, over the images coding a step from t
@@ -278,12 +288,12 @@ export function markdown(summaries: Summary[], meta: Record<string, unknown>): s
     lines.push('| lossless codec | mean bpp |', '|---|---|');
     for (const [k, v] of Object.entries(s.losslessBpp)) lines.push(`| ${k === 'modelBound' ? 'model bound, full T (ideal channel, not a file)' : k} | ${v.toFixed(3)} |`);
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a (curves do not overlap)' : v.toFixed(1));
-    lines.push('', `| BD-rate of ours (${s.bdRateRecon} recon) vs | % PCHIP (negative = we need fewer bits) | % one cubic fit (before session 13) |`, '|---|---|---|');
+    lines.push('', `| BD-rate of ours (${s.bdRateRecon} recon) vs | % PCHIP on time-shared curves (negative = we need fewer bits) | % one cubic fit on the lossy points (before session 13) |`, '|---|---|---|');
     for (const [k, v] of Object.entries(s.bdRateOursVs)) lines.push(`| ${k} | ${pct(v)} | ${pct(s.bdRateCubicOursVs?.[k])} |`);
     for (const [m, curve] of Object.entries(s.ours)) {
       lines.push('', `Ours, recon ${m}: mean bpp → PSNR (MS-SSIM) at the truncation points all images have, then the lossless end`, '', curve.map((p) => (p.y >= 99 ? `${p.x.toFixed(3)} → lossless` : `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB (${p.ms.toFixed(3)})`)).join('; '));
     }
-    lines.push('', `Ours (${s.bdRateRecon} recon) minus each baseline at the baseline's own points from ${BAR_MIN_BPP} bpp (per image, our PSNR interpolated linearly between our truncation points; mean over the images whose lossy curve spans the rate): mean bpp → ΔPSNR dB (images below the baseline / images)`);
+    lines.push('', `Ours (${s.bdRateRecon} recon) minus each baseline at the baseline's own points from ${BAR_MIN_BPP} bpp (per image, our PSNR time-shared between our truncation points — rate and MSE linear between neighbours, the lossless end included; mean over the images whose curve spans the rate): mean bpp → ΔPSNR dB (images below the baseline / images)`);
     for (const [b, rows] of Object.entries(s.atBaselinePoints ?? {})) lines.push('', `- ${b}: ${rows.map((p) => `${p.bpp.toFixed(2)} → ${p.deltaDb >= 0 ? '+' : ''}${p.deltaDb.toFixed(2)} (${p.below}/${p.images})`).join('; ')}`);
     lines.push('', '| step from t | images | mean bytes | ideal bytes (KL) | overhead |', '|---|---|---|---|---|');
     for (const st of s.steps) lines.push(`| ${st.t} | ${st.images} | ${st.bytes.toFixed(0)} | ${st.idealBytes.toFixed(0)} | ${st.overheadPct.toFixed(0)}% |`);

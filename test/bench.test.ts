@@ -6,7 +6,7 @@ import { initBackend } from '../src/model/backend.js';
 import { Denoiser } from '../src/codec/denoiser.js';
 import { readImage } from '../src/codec/image-io.js';
 import { runRd, summarize, writeReports } from '../bench/rd.js';
-import { bdRate, bdRatePchip } from '../bench/bd-rate.js';
+import { bdRate, bdRatePchip, timeShared } from '../bench/bd-rate.js';
 import { psnr, msssim } from '../bench/metrics.js';
 import { tinyModel } from './helpers.js';
 
@@ -50,6 +50,12 @@ test('metrics and BD-rate behave', (t) => {
   const v = bdRatePchip(cut, ours) as number;
   t.true(v > -100 && v < -50, String(v));
   t.is(bdRatePchip(curve.slice(0, 1), curve), null);
+  // time-sharing: endpoints kept, MSE linear in rate between them (below the straight PSNR line), a lossless end shared with
+  const shared = timeShared([{ bpp: 1, psnr: 30 }, { bpp: 3, psnr: 40 }, { bpp: 9, psnr: Infinity }], 2);
+  t.deepEqual(shared.map((p) => p.bpp), [1, 2, 3, 6]);
+  t.is(shared[0].psnr, 30);
+  t.true(Math.abs(shared[1].psnr + 10 * Math.log10((1e-3 + 1e-4) / 2)) < 1e-9 && shared[1].psnr < 35);
+  t.true(Math.abs(shared[3].psnr - (40 + 10 * Math.log10(2))) < 1e-9);
   t.is(bdRatePchip(curve, curve.map((p) => ({ ...p, psnr: p.psnr + 100 }))), null);
 });
 

@@ -71,8 +71,8 @@ export interface EncodeOptions {
   losslessSlack?: number;
   /**
    * Passes of the embedded lossless code at the end: bin widths 2^shift, strictly decreasing,
-   * ending with 0 (lossless). Default [3, 1, 0]: truncation points at bins of 8 and 2 levels
-   * (chosen by rate–distortion sweep, README "Choosing the schedule").
+   * ending with 0 (lossless). Default DEFAULT_X0_SHIFTS, [2, 0]: a truncation point at bins of 4
+   * levels, then the exact samples (chosen by rate–distortion sweep, README "Seventh sweep").
    */
   x0Shifts?: readonly number[];
   /**
