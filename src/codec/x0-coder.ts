@@ -1,6 +1,6 @@
 /**
  * The lossless end of the stream, as an embedded code: every 8-bit sample is coded given the last
- * diffusion state in passes of decreasing bin width Q = 2^shift (default 2, 1). Pass p codes
+ * diffusion state in passes of decreasing bin width Q = 2^shift (default 4, then 1: `DEFAULT_X0_SHIFTS`). Pass p codes
  * which Q_p-wide bin inside its Q_{p−1}-wide bin from the previous pass each sample lies in; each
  * pass is a truncation point (reconstruction: each sample's expected level in its bin under the
  * decoder's law) and the last one (Q = 1) is lossless.
