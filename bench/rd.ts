@@ -209,8 +209,9 @@ export const BAR_MIN_BPP = 0.25;
 
 /**
  * The bar's reading, per baseline setting (a quality of its ladder): on each image, our PSNR
- * interpolated on our truncation curve at that setting's rate minus the setting's PSNR, averaged over
- * the images where the rate lies on our lossy curve and is at least BAR_MIN_BPP.
+ * time-shared on our truncation curve (`psnrAt`) at that setting's rate minus the setting's PSNR,
+ * averaged over the images where the rate lies on our curve (up to its lossless end) and is at
+ * least BAR_MIN_BPP.
  */
 export function atBaselinePoints(results: ImageResult[], baseline: string): Array<{ setting: string; bpp: number; deltaDb: number; images: number; below: number }> {
   const settings = [...new Set(results.flatMap((r) => (r.baselines[baseline] ?? []).map((p) => p.setting)))];
@@ -259,7 +260,7 @@ export function summarize(label: string, results: ImageResult[]) {
     label,
     images: results.map((r) => r.name),
     bdRateRecon: results[0]?.ours[DEFAULT_RECON.mode] ? DEFAULT_RECON.mode : 'mean',
-    /** BD-rate per image, PCHIP-interpolated curves (bd-rate.ts), averaged */
+    /** BD-rate per image on time-shared, PCHIP-interpolated curves (bd-rate.ts), averaged */
     bdRateOursVs: bd,
     /** the same with one cubic fit per curve (Bjøntegaard 2001; the headline before session 13) */
     bdRateCubicOursVs: bdCubic,
