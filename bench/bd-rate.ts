@@ -125,6 +125,11 @@ export function bdRatePchip(a: RdPoint[], b: RdPoint[]): number | null {
   return (Math.exp(avg) - 1) * 100;
 }
 
+/** PSNR of the time-shared mix spending fraction u at the point of PSNR `b` and 1 − u at `a` (MSE linear in u). */
+export function timeSharedPsnr(a: number, b: number, u: number): number {
+  return -10 * Math.log10(10 ** (-a / 10) * (1 - u) + 10 ** (-b / 10) * u);
+}
+
 /**
  * A curve filled in between neighbouring points by time-sharing: spending a fraction u of the
  * pixels (or of the images) at the higher point and the rest at the lower reaches rate and MSE
@@ -142,11 +147,9 @@ export function timeShared(points: RdPoint[], parts = 16): RdPoint[] {
     if (Number.isFinite(p.psnr)) out.push(p);
     const q = pts[i + 1];
     if (!q) return;
-    const mp = 10 ** (-p.psnr / 10);
-    const mq = 10 ** (-q.psnr / 10);
     for (let j = 1; j < parts; j++) {
       const u = j / parts;
-      out.push({ bpp: p.bpp + u * (q.bpp - p.bpp), psnr: -10 * Math.log10(mp + u * (mq - mp)) });
+      out.push({ bpp: p.bpp + u * (q.bpp - p.bpp), psnr: timeSharedPsnr(p.psnr, q.psnr, u) });
     }
   });
   return out;

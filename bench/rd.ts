@@ -12,7 +12,7 @@ import { readContainer } from '../src/bitstream/container.js';
 import { inspect } from '../src/codec/api.js';
 import { DEFAULT_RECON, type ReconMode } from '../src/codec/reconstruct.js';
 import { psnr, msssim, type Img } from './metrics.js';
-import { bdRate, bdRatePchip, timeShared, type RdPoint } from './bd-rate.js';
+import { bdRate, bdRatePchip, timeShared, timeSharedPsnr, type RdPoint } from './bd-rate.js';
 import { lossyLadders, progressiveJpeg, lossless, hasCjxl, jpegXl, type Coded } from './baselines.js';
 import { rdSvg, svgToPng, type Series } from './plot.js';
 import { machineInfo } from './machine.js';
@@ -197,8 +197,7 @@ function psnrAt(curve: Point[], bpp: number): number | null {
     const b = pts[i];
     if (bpp >= a.bpp && bpp <= b.bpp) {
       if (b.bpp === a.bpp) return Math.max(a.psnr, b.psnr);
-      const u = (bpp - a.bpp) / (b.bpp - a.bpp);
-      return -10 * Math.log10(10 ** (-a.psnr / 10) * (1 - u) + 10 ** (-b.psnr / 10) * u);
+      return timeSharedPsnr(a.psnr, b.psnr, (bpp - a.bpp) / (b.bpp - a.bpp));
     }
   }
   return null;
