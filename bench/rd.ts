@@ -47,10 +47,19 @@ export interface ImageResult {
   name: string;
   width: number;
   height: number;
+  /** per reconstruction mode, at every truncation point (whole chunks) */
   ours: Record<string, Point[]>;
+  /**
+   * The default reconstruction of the file cut inside its chunks (decoded as far as the bytes go):
+   * at a quarter, half and three quarters of every chunk and at every baseline point's byte count.
+   * Absent in results from before session 14.
+   */
+  oursCuts?: Point[];
   oursDetail: {
     encodeSeconds: number;
     decodeSeconds: number;
+    /** decoding the cut files (each from the decoder state at the chunk boundary before it) */
+    cutSeconds?: number;
     networkEvals: number;
     headerBytes: number;
     /** every diffusion step (as the encoder measured it): what its symbols cost in bytes, and its ideal KL bits */
@@ -80,11 +89,25 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
     const enc = encodeImage(raw, o.den, { ...o.encode, ...(o.steps !== undefined ? { steps: o.steps } : {}) });
     const encodeSeconds = (performance.now() - t0) / 1000;
     const parsed = readContainer(enc.bytes);
+    o.onProgress?.(`${o.label} ${img.name}: baselines`);
+    const ladders = await lossyLadders(img, o.qualities);
+    const baselines: Record<string, Point[]> = {};
+    for (const [name, list] of Object.entries(ladders)) baselines[name] = list.map((c: Coded) => point(img, c.decoded, c.bytes, c.setting));
+    const jxl = o.jxl ? await jpegXl(img) : null;
+    if (jxl) baselines.jxl = jxl.lossy.map((c) => point(img, c.decoded, c.bytes, c.setting));
+    // where our file is also decoded cut inside a chunk: a quarter, half and three quarters of every chunk, and every baseline point's size
+    const cutsAt = new Set<number>();
+    for (let k = 0; k < parsed.chunks.length; k++) for (const f of [0.25, 0.5, 0.75]) cutsAt.add(Math.round(parsed.offsets[k] + f * (parsed.offsets[k + 1] - parsed.offsets[k])));
+    for (const list of Object.values(baselines)) for (const p of list) cutsAt.add(p.bytes);
     const ours: Record<string, Point[]> = {};
     for (const m of o.recon) ours[m] = [];
+    const oursCuts: Point[] = [];
     const d = new ProgressiveDecoder(parsed, o.den);
     const evals0 = o.den.evals;
     let decodeSeconds = 0;
+    let cutSeconds = 0;
+    let cutEvals = 0;
+    const recon = { ...DEFAULT_RECON, steps: o.reconSteps ?? DEFAULT_RECON.steps };
     for (let k = 0; k <= parsed.chunks.length; k++) {
       const t1 = performance.now();
       if (k > 0) d.apply(parsed.chunks[k - 1]);
@@ -93,6 +116,16 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       for (const m of o.recon) {
         const dec = m === 'mean' || d.view.lossless ? meanImg : d.image({ mode: m, steps: o.reconSteps ?? DEFAULT_RECON.steps, seed: 1 });
         ours[m].push(point(img, dec, parsed.offsets[k], `chunk${k}`));
+      }
+      if (k < parsed.chunks.length) {
+        const t2 = performance.now();
+        const e2 = o.den.evals;
+        for (const at of [...cutsAt].filter((b) => b > parsed.offsets[k] && b < parsed.offsets[k + 1]).sort((a, b) => a - b)) {
+          const cut = readContainer(enc.bytes.subarray(0, at), { allowPartialTail: true }).cut;
+          oursCuts.push(point(img, cut ? d.imageWithCut(cut, recon) : d.image(recon), at, `cut${k}`));
+        }
+        cutSeconds += (performance.now() - t2) / 1000;
+        cutEvals += o.den.evals - e2;
       }
       o.onProgress?.(`${o.label} ${img.name}: decoded ${k}/${parsed.chunks.length}`);
     }
@@ -117,19 +150,11 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       const pct = (ideal: number) => (100 * (bytes - ideal)) / Math.max(1e-9, ideal);
       truncation.push({ bytes, idealBytes: idealSum, overheadPct: pct(idealSum), ...(bound ? { boundBytes: boundSum, overBoundPct: pct(boundSum) } : {}) });
     }
-    o.onProgress?.(`${o.label} ${img.name}: baselines`);
-    const ladders = await lossyLadders(img, o.qualities);
-    const baselines: Record<string, Point[]> = {};
-    for (const [name, list] of Object.entries(ladders)) baselines[name] = list.map((c: Coded) => point(img, c.decoded, c.bytes, c.setting));
     baselines.jpegProgressiveCut = (await progressiveJpeg(img, parsed.offsets.slice(1))).map((c) => point(img, c.decoded, c.bytes, c.setting));
     const ll = await lossless(img);
     const losslessBpp: Record<string, number> = { ours: (enc.bytes.length * 8) / (img.width * img.height) };
     for (const [name, c] of Object.entries(ll)) losslessBpp[name] = (c.bytes * 8) / (img.width * img.height);
-    if (o.jxl) {
-      const j = await jpegXl(img);
-      losslessBpp.jxlLossless = (j.lossless.bytes * 8) / (img.width * img.height);
-      baselines.jxl = j.lossy.map((c) => point(img, c.decoded, c.bytes, c.setting));
-    }
+    if (jxl) losslessBpp.jxlLossless = (jxl.lossless.bytes * 8) / (img.width * img.height);
     if (o.bound) {
       o.onProgress?.(`${o.label} ${img.name}: model bound`);
       losslessBpp.modelBound = modelBoundBpp(o.den, img);
@@ -139,7 +164,8 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       width: img.width,
       height: img.height,
       ours,
-      oursDetail: { encodeSeconds, decodeSeconds, networkEvals: o.den.evals - evals0, headerBytes: parsed.offsets[0], steps, truncation, losslessBytes: enc.bytes.length },
+      oursCuts,
+      oursDetail: { encodeSeconds, decodeSeconds, cutSeconds, networkEvals: o.den.evals - evals0 - cutEvals, headerBytes: parsed.offsets[0], steps, truncation, losslessBytes: enc.bytes.length },
       baselines,
       losslessBpp,
     });
@@ -179,9 +205,32 @@ export function meanCurve(results: ImageResult[], pick: (r: ImageResult) => Poin
   return out;
 }
 
-/** Our curve for BD-rates: the decoder's default reconstruction when it was measured, else mean. */
+/**
+ * Our curve for BD-rates and the bar: the decoder's default reconstruction when it was measured
+ * (else mean) at the truncation points, with the cut files' points when they were measured.
+ */
 function oursCurve(r: ImageResult): Point[] {
-  return r.ours[DEFAULT_RECON.mode] ?? r.ours.mean;
+  const chunks = r.ours[DEFAULT_RECON.mode] ?? r.ours.mean;
+  if (!r.oursCuts?.length || !r.ours[DEFAULT_RECON.mode]) return chunks;
+  return [...chunks, ...r.oursCuts].sort((a, b) => a.bytes - b.bytes);
+}
+
+/**
+ * Our mean PSNR over the images at rates every image's curve (cut points included) spans, read by
+ * time-sharing between each image's neighbouring points: the curve of a file cut at any byte.
+ */
+export function meanCutCurve(results: ImageResult[], points = 24): Array<{ x: number; y: number }> {
+  if (!results.length || !results.every((r) => r.oursCuts?.length)) return [];
+  const curves = results.map((r) => oursCurve(r).filter((p) => Number.isFinite(p.psnr)));
+  const lo = Math.max(...curves.map((c) => c[0].bpp));
+  const hi = Math.min(...curves.map((c) => c[c.length - 1].bpp));
+  const out = [];
+  for (let i = 0; i < points && hi > lo; i++) {
+    const x = lo * (hi / lo) ** (i / (points - 1));
+    const ys = curves.map((c) => psnrAt(c, x));
+    if (ys.every((y) => y !== null)) out.push({ x, y: mean(ys as number[]) });
+  }
+  return out;
 }
 
 /**
@@ -265,6 +314,10 @@ export function summarize(label: string, results: ImageResult[]) {
     bdRateCubicOursVs: bdCubic,
     losslessBpp: lossless,
     ours: Object.fromEntries(Object.keys(results[0]?.ours ?? {}).map((m) => [m, meanCurve(results, (r) => r.ours[m], true)])),
+    /** our files cut at any byte (the default reconstruction): mean PSNR on a log-spaced grid of rates */
+    oursCut: meanCutCurve(results),
+    /** cut points measured per image (besides the truncation points) */
+    cutPointsPerImage: mean(results.map((r) => r.oursCuts?.length ?? 0)),
     baselines: Object.fromEntries(baselineNames.map((b) => [b, meanCurve(results, (r) => r.baselines[b])])),
     steps: stepsTable,
     /** ours minus each baseline at the baseline's own points (per image, then averaged) */
@@ -273,7 +326,7 @@ export function summarize(label: string, results: ImageResult[]) {
     worstTruncationOverheadPct: results.map((r) => Math.max(...r.oursDetail.truncation.map((p) => p.overheadPct))),
     /** the same against the Gaussian bound of the steps sent along an exact-sample chain (null: tiled image) */
     worstTruncationOverBoundPct: results.map((r) => (r.oursDetail.truncation.every((p) => p.overBoundPct !== undefined) ? Math.max(...r.oursDetail.truncation.map((p) => p.overBoundPct as number)) : null)),
-    seconds: { encode: mean(results.map((r) => r.oursDetail.encodeSeconds)), decodeAllPrefixes: mean(results.map((r) => r.oursDetail.decodeSeconds)), networkEvalsPerSecond: mean(results.map((r) => r.oursDetail.networkEvals / Math.max(1e-9, r.oursDetail.decodeSeconds))) },
+    seconds: { encode: mean(results.map((r) => r.oursDetail.encodeSeconds)), decodeAllPrefixes: mean(results.map((r) => r.oursDetail.decodeSeconds)), cutDecodes: mean(results.map((r) => r.oursDetail.cutSeconds ?? 0)), networkEvalsPerSecond: mean(results.map((r) => r.oursDetail.networkEvals / Math.max(1e-9, r.oursDetail.decodeSeconds))) },
   };
 }
 
@@ -293,13 +346,15 @@ export function markdown(summaries: Summary[], meta: Record<string, unknown>): s
     for (const [m, curve] of Object.entries(s.ours)) {
       lines.push('', `Ours, recon ${m}: mean bpp → PSNR (MS-SSIM) at the truncation points all images have, then the lossless end`, '', curve.map((p) => (p.y >= 99 ? `${p.x.toFixed(3)} → lossless` : `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB (${p.ms.toFixed(3)})`)).join('; '));
     }
-    lines.push('', `Ours (${s.bdRateRecon} recon) minus each baseline at the baseline's own points from ${BAR_MIN_BPP} bpp (per image, our PSNR time-shared between our truncation points — rate and MSE linear between neighbours, the lossless end included; mean over the images whose curve spans the rate): mean bpp → ΔPSNR dB (images below the baseline / images)`);
+    if (s.oursCut?.length) lines.push('', `Ours, recon ${s.bdRateRecon}, the file cut at any byte (decoded as far as the bytes go; ${s.cutPointsPerImage.toFixed(0)} cut points per image besides the truncation points, time-shared between them; mean over the images): `, '', s.oursCut.map((p) => `${p.x.toFixed(3)} → ${p.y.toFixed(2)} dB`).join('; '));
+    const reading = s.oursCut?.length ? 'our file cut at the baseline\'s own byte count on each image (a measured point)' : 'per image, our PSNR time-shared between our truncation points — rate and MSE linear between neighbours, the lossless end included';
+    lines.push('', `Ours (${s.bdRateRecon} recon) minus each baseline at the baseline's own points from ${BAR_MIN_BPP} bpp (${reading}; mean over the images whose curve spans the rate): mean bpp → ΔPSNR dB (images below the baseline / images)`);
     for (const [b, rows] of Object.entries(s.atBaselinePoints ?? {})) lines.push('', `- ${b}: ${rows.map((p) => `${p.bpp.toFixed(2)} → ${p.deltaDb >= 0 ? '+' : ''}${p.deltaDb.toFixed(2)} (${p.below}/${p.images})`).join('; ')}`);
     lines.push('', '| step from t | images | mean bytes | ideal bytes (KL) | overhead |', '|---|---|---|---|---|');
     for (const st of s.steps) lines.push(`| ${st.t} | ${st.images} | ${st.bytes.toFixed(0)} | ${st.idealBytes.toFixed(0)} | ${st.overheadPct.toFixed(0)}% |`);
     lines.push('', `worst truncation point per image, bytes after the header over the ideal of the steps sent (KL along the encoder's own chain): ${s.worstTruncationOverheadPct.map((v) => `${v.toFixed(1)}%`).join(', ')}`);
     lines.push('', `worst truncation point per image, bytes after the header over the Gaussian bound of the steps sent (KL along a chain of exact posterior samples): ${s.worstTruncationOverBoundPct.map((v) => (v === null ? 'n/a (tiled)' : `${v.toFixed(1)}%`)).join(', ')}`);
-    lines.push('', `encode ${s.seconds.encode.toFixed(2)} s/image, decode of every prefix ${s.seconds.decodeAllPrefixes.toFixed(2)} s/image, ${s.seconds.networkEvalsPerSecond.toFixed(1)} network evals/s`, '');
+    lines.push('', `encode ${s.seconds.encode.toFixed(2)} s/image, decode of every prefix ${s.seconds.decodeAllPrefixes.toFixed(2)} s/image${s.seconds.cutDecodes ? ` (the cut files: ${s.seconds.cutDecodes.toFixed(2)} s/image more)` : ''}, ${s.seconds.networkEvalsPerSecond.toFixed(1)} network evals/s`, '');
   }
   return lines.join('\n');
 }
@@ -316,6 +371,7 @@ export async function writeReports(dir: string, stem: string, summaries: Summary
   for (const s of summaries) {
     const series: Series[] = [
       ...Object.entries(s.ours).map(([m, c]) => ({ name: `ours (${m})`, points: c.filter((p) => p.y < 99) })),
+      ...(s.oursCut?.length ? [{ name: `ours (${s.bdRateRecon}, cut at any byte)`, points: s.oursCut }] : []),
       ...Object.entries(s.baselines).map(([b, c]) => ({ name: b, points: c, dashed: true })),
     ];
     const maxX = Math.min(12, Math.max(2, ...Object.values(s.ours).flatMap((c) => c.filter((p) => p.y < 99).map((p) => p.x))));

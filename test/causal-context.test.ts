@@ -31,7 +31,9 @@ test('bias cancellation: the offset learns a context\'s mean error that no linea
   const late = { hi: [0, 0], lo: [0, 0] };
   const run = (biasCancel: boolean) => {
     const offs = new Float64Array(n);
-    scanContext(g, params, null, base, (i, off) => (offs[i] = off), (i) => r[i], { activity: act, biasCancel });
+    scanContext(g, params, null, base, (i, off) => {
+      offs[i] = off;
+    }, (i) => r[i], { activity: act, biasCancel });
     return offs;
   };
   const on = run(true);

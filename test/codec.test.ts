@@ -178,7 +178,7 @@ test('wrong model, desynchronised model and corrupt chunks give clear errors', a
   await t.throwsAsync(decode(spliced, { model: den }), { instanceOf: DdpmError, message: /only x0 refinements/ });
 });
 
-test('truncate keeps whole chunks within the budget; info reports the table', async (t) => {
+test('truncate cuts at the budget, or keeps whole chunks within it; info reports the table', async (t) => {
   const img = await readImage('fixtures/coffee-32.png');
   const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
   const info = inspect(bytes);
@@ -187,9 +187,13 @@ test('truncate keeps whole chunks within the budget; info reports the table', as
   t.is(info.chunks[info.chunks.length - 1].cumulativeBytes, bytes.length);
   t.deepEqual(info.chunks.filter((c) => c.binWidth !== null).map((c) => c.binWidth), DEFAULT_X0_SHIFTS.map((sh) => 2 ** sh));
   const budget = info.chunks[2].cumulativeBytes + 3;
-  const cut = truncate(bytes, { bytes: budget });
+  const cut = truncate(bytes, { bytes: budget, wholeChunks: true });
   t.is(cut.length, info.chunks[2].cumulativeBytes);
   t.false(inspect(cut).lossless);
+  const exact = truncate(bytes, { bytes: budget });
+  t.is(exact.length, budget);
+  t.is(inspect(exact).partialTailBytes, 3);
+  t.is(truncate(bytes, { bytes: 5 }).length, info.headerBytes);
   t.is(truncate(bytes, { step: 1 }).length, info.chunks[0].cumulativeBytes);
   t.is(truncate(bytes, { bpp: (info.chunks[1].cumulativeBytes * 8) / (32 * 32) }).length, info.chunks[1].cumulativeBytes);
 });
@@ -296,11 +300,12 @@ test('tiles in parallel on worker threads: the same file and the same pixels as 
   t.is(sha(two), sha(encodeImage(img, den, o).bytes), 'and the same as encodeImage with the model loaded in memory');
   t.true(seen.length > 0 && Math.max(...seen) === 1);
   const parsed = readContainer(one);
-  for (const k of [7, parsed.chunks.length]) {
-    const cut = one.subarray(0, parsed.offsets[k]);
+  // whole-chunk prefixes, and one cut inside chunk 7 (its tile decodes part of it)
+  for (const at of [parsed.offsets[7], parsed.offsets[7] + 9, parsed.offsets[parsed.chunks.length]]) {
+    const cut = one.subarray(0, at);
     const a = await decode(cut, { model: modelPath, threads: 1 });
     const b = await decode(cut, { model: modelPath, threads: 2 });
-    t.is(sha(b.data), sha(a.data), `prefix ${k}`);
+    t.is(sha(b.data), sha(a.data), `prefix of ${at} bytes`);
   }
   t.is(sha((await decode(one, { model: modelPath, threads: 3 })).data), sha(img.data));
   const other = join(dir, 'other.ddpm-model');

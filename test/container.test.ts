@@ -32,6 +32,29 @@ test('round-trip, every chunk-boundary prefix is a valid file', (t) => {
   t.is(truncateContainer(bytes, p.offsets[3] - 1).length, p.offsets[2]);
 });
 
+test('a cut inside a chunk: its kind, state and the payload bytes present, once its frame and state are', (t) => {
+  const bytes = writeContainer(header, chunks);
+  const p = readContainer(bytes);
+  const c = chunks[2];
+  for (let at = p.offsets[2]; at < p.offsets[3]; at++) {
+    const q = readContainer(bytes.subarray(0, at), { allowPartialTail: true });
+    t.is(q.chunks.length, 2);
+    t.is(q.partialTail, at - p.offsets[2]);
+    // frame varint (1 byte here) and state (2 bytes) first
+    if (at - p.offsets[2] < 3) {
+      t.is(q.cut, null);
+      continue;
+    }
+    const cutChunk = q.cut!;
+    t.is(cutChunk.kind, c.kind);
+    t.is(cutChunk.index, 2);
+    t.is(cutChunk.state, c.state);
+    t.is(cutChunk.length, c.payload.length);
+    t.deepEqual(Array.from(cutChunk.payload), Array.from(c.payload.subarray(0, Math.min(c.payload.length, at - p.offsets[2] - 3))));
+  }
+  t.is(p.cut, null);
+});
+
 test('chunk lengths at varint boundaries round-trip; framing is 5-7 bytes; overlong lengths are corruption', (t) => {
   for (const n of [0, 1, 31, 32, 4095, 4096, 70000]) {
     for (const kind of [0, 3]) {

@@ -6,7 +6,7 @@
  *   hlen      varint   length of the header, <= MAX_HEADER_BYTES (at most 3 bytes)
  *   header    msgpack  (model id + weights hash, image geometry, codec parameters, seeds)
  *   hcrc      u32 BE   CRC-32 of version, hlen and header
- *   chunk*    frame varint (= 4 len + kind) | payload (len bytes) | crc u16 BE | state u16 BE
+ *   chunk*    frame varint (= 4 len + kind) | state u16 BE | payload (len bytes) | crc u16 BE
  *
  * The weights hash is recorded as its first 8 bytes (64 bits: ample to tell models apart, and every
  * chunk's state checksum catches a model that computes differently; the header of a 64x64 image is
@@ -14,24 +14,26 @@
  *
  * Chunks are small at low rates (a 64x64 image's first steps carry a few dozen bytes), so framing
  * is kept to 5–7 bytes: the chunk's position is its index, its kind (0–3) and length share one
- * unsigned LEB128 varint (canonical, at most 5 bytes), `crc` is the high half of the CRC-32 of the
- * frame varint and payload
- * (integrity, checkable without a model), and `state` is a 16-bit checksum of the decoder state
- * the encoder expects when the decoder reaches that chunk, so a decoder with another model,
- * backend or build stops with a clear error instead of producing garbage. (A desynchronised
+ * unsigned LEB128 varint (canonical, at most 5 bytes), `state` is a 16-bit checksum of the decoder
+ * state the encoder expects when the decoder reaches that chunk, so a decoder with another model,
+ * backend or build stops with a clear error instead of producing garbage (A desynchronised
  * decoder stays desynchronised, so a miss at one chunk, probability 2^-16, is caught at the next;
- * the lossless chunk also carries a CRC-32 of the decoded pixels.)
+ * the lossless chunk also carries a CRC-32 of the decoded pixels), and `crc` is the high half of
+ * the CRC-32 of the frame varint, state and payload (integrity, checkable without a model).
  *
  * Any prefix that ends on a chunk boundary is itself a valid, shorter file: truncation needs
- * nothing but this module.
+ * nothing but this module. A prefix that ends inside a chunk is one too: the codec decodes as much
+ * of the cut chunk's payload as the bytes determine (`ParsedContainer.cut`). The state comes
+ * before the payload (format 5) so that a cut chunk is still checked against the decoder's state;
+ * its CRC, at its end, is not there to check.
  */
 import { pack, unpack } from 'msgpackr';
 import { crc32 } from './crc32.js';
 import { DdpmError } from './errors.js';
 
 export const MAGIC = Uint8Array.from([0x89, 0x44, 0x44, 0x50, 0x4d, 0x0d, 0x0a, 0x1a]);
-/** 4: 8-byte weights hash, chunk kind inside the length varint */
-export const FORMAT_VERSION = 4;
+/** 4: 8-byte weights hash, chunk kind inside the length varint; 5: a chunk's state before its payload */
+export const FORMAT_VERSION = 5;
 export const MAX_HEADER_BYTES = 1 << 20;
 /** the largest chunk payload (its frame varint, 4 len + kind, fits in 5 bytes) */
 export const MAX_CHUNK_BYTES = 2 ** 28 - 1;
@@ -44,7 +46,8 @@ export const MAX_PIXELS = 1 << 26;
 const PRELUDE = MAGIC.length + 2;
 /** bytes of the weights hash a file records */
 export const HASH_BYTES = 8;
-const CHUNK_TRAILER = 4;
+const STATE_BYTES = 2;
+const CRC_BYTES = 2;
 
 export interface ImageGeometry {
   width: number;
@@ -80,6 +83,17 @@ export interface ParsedContainer {
   offsets: number[];
   /** bytes after the last whole chunk (a cut inside a chunk); 0 for a clean prefix */
   partialTail: number;
+  /**
+   * The chunk a cut falls inside, when its frame and state are complete: its payload is the bytes
+   * present (`length` of them in the whole chunk). Unchecked: its CRC is past the cut.
+   */
+  cut: CutChunk | null;
+}
+
+/** The start of a chunk cut short (see `ParsedContainer.cut`). */
+export interface CutChunk extends Chunk {
+  /** the payload's length in the whole chunk (> payload.length) */
+  length: number;
 }
 
 function u32(view: DataView, at: number): number {
@@ -170,7 +184,7 @@ export function readVarint(bytes: Uint8Array, at: number, what: string): { value
   throw new DdpmError('CORRUPT', `${what}: length field longer than 5 bytes`);
 }
 
-/** High half of the CRC-32 of a chunk's frame varint and payload. */
+/** High half of the CRC-32 of a chunk's frame varint, state and payload. */
 function chunkCrc(framed: Uint8Array): number {
   return crc32(framed) >>> 16;
 }
@@ -179,13 +193,12 @@ export function writeChunk(c: Chunk): Uint8Array {
   if (!(Number.isInteger(c.kind) && c.kind >= 0 && c.kind <= MAX_CHUNK_KIND && Number.isInteger(c.state) && c.state >= 0 && c.state < 65536)) throw new DdpmError('BAD_ARGUMENT', 'chunk kind/state out of range');
   if (c.payload.length > MAX_CHUNK_BYTES) throw new DdpmError('LIMIT_EXCEEDED', 'chunk too large');
   const frame = c.payload.length * 4 + c.kind;
-  const head = varintLength(frame);
-  const out = new Uint8Array(head + c.payload.length + CHUNK_TRAILER);
-  writeVarint(out, 0, frame);
-  out.set(c.payload, head);
+  const head = varintLength(frame) + STATE_BYTES;
+  const out = new Uint8Array(head + c.payload.length + CRC_BYTES);
   const view = new DataView(out.buffer);
+  view.setUint16(writeVarint(out, 0, frame), c.state);
+  out.set(c.payload, head);
   view.setUint16(head + c.payload.length, chunkCrc(out.subarray(0, head + c.payload.length)));
-  view.setUint16(head + c.payload.length + 2, c.state);
   return out;
 }
 
@@ -249,18 +262,24 @@ export function readContainer(bytes: Uint8Array, opts: { allowPartialTail?: bool
     const frame = readVarint(bytes, at, `chunk ${chunks.length}`);
     const len = frame && { value: Math.floor(frame.value / 4), kind: frame.value % 4, end: frame.end };
     if (len && len.value > MAX_CHUNK_BYTES) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: length ${len.value} exceeds ${MAX_CHUNK_BYTES}`);
-    const end = len ? len.end + len.value + CHUNK_TRAILER : Infinity;
+    const end = len ? len.end + STATE_BYTES + len.value + CRC_BYTES : Infinity;
     if (end > bytes.length) {
-      if (opts.allowPartialTail) return { version, header, chunks, offsets, partialTail: left };
-      throw new DdpmError('TRUNCATED', `truncated .ddpm file: chunk ${chunks.length} is cut after ${left} bytes`);
+      if (!opts.allowPartialTail) throw new DdpmError('TRUNCATED', `truncated .ddpm file: chunk ${chunks.length} is cut after ${left} bytes`);
+      let cut: CutChunk | null = null;
+      if (len && len.end + STATE_BYTES <= bytes.length) {
+        const head = len.end + STATE_BYTES;
+        cut = { kind: len.kind, index: chunks.length, state: view.getUint16(len.end), payload: bytes.subarray(head, Math.min(bytes.length, head + len.value)), length: len.value };
+      }
+      return { version, header, chunks, offsets, partialTail: left, cut };
     }
-    const { value, kind, end: head } = len as { value: number; kind: number; end: number };
+    const { value, kind, end: frameEnd } = len as { value: number; kind: number; end: number };
+    const head = frameEnd + STATE_BYTES;
     if (chunkCrc(bytes.subarray(at, head + value)) !== view.getUint16(head + value)) throw new DdpmError('CORRUPT', `chunk ${chunks.length}: checksum mismatch (corrupt file)`);
-    chunks.push({ kind, index: chunks.length, state: view.getUint16(head + value + 2), payload: bytes.subarray(head, head + value) });
+    chunks.push({ kind, index: chunks.length, state: view.getUint16(frameEnd), payload: bytes.subarray(head, head + value) });
     at = end;
     offsets.push(at);
   }
-  return { version, header, chunks, offsets, partialTail: 0 };
+  return { version, header, chunks, offsets, partialTail: 0, cut: null };
 }
 
 /** The longest prefix of whole chunks that fits in `maxBytes` (at least the header). */

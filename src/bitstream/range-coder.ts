@@ -132,9 +132,18 @@ export class RangeDecoder {
   private range = FULL - 1;
   private pos = 0;
   private readonly buf: Uint8Array;
+  private readonly cut: boolean;
+  /**
+   * For a cut stream (`cut`: `buf` is a prefix of a longer stream): set once a symbol is read
+   * while the code value holds a byte past the cut, so that symbol and every later one are
+   * unknown. Every symbol read before it is exact: the code value held only real bytes.
+   */
+  lost = false;
 
-  constructor(buf: Uint8Array) {
+  /** `cut`: `buf` is only the start of the stream (a file cut inside a chunk). */
+  constructor(buf: Uint8Array, cut = false) {
     this.buf = buf;
+    this.cut = cut;
     for (let i = 0; i < STATE_BYTES; i++) this.code = this.code * 256 + this.nextByte();
   }
 
@@ -150,6 +159,7 @@ export class RangeDecoder {
   /** Returns the target count in [0, total) for the next symbol; follow with `consume`. */
   peek(total: number): number {
     if (!(total > 0 && total <= MAX_TOTAL)) throw new DdpmError('BAD_ARGUMENT', `range coder: bad total ${total}`);
+    if (this.cut && this.pos > this.buf.length) this.lost = true;
     const r = Math.floor(this.range / total);
     const t = Math.floor(this.code / r);
     return t < total ? t : total - 1;
@@ -198,5 +208,20 @@ export class RangeDecoder {
       value = value * total + piece;
     }
     return value;
+  }
+}
+
+/**
+ * One symbol (or group) read from a possibly cut stream: null once the stream is lost (any error
+ * thrown while reading bytes past the cut is part of that loss, not corruption).
+ */
+export function untilLost<T>(dec: RangeDecoder, read: () => T): T | null {
+  if (dec.lost) return null;
+  try {
+    const v = read();
+    return dec.lost ? null : v;
+  } catch (e) {
+    if (dec.lost) return null;
+    throw e;
   }
 }

@@ -11,9 +11,13 @@ import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
 export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--min-step-bits 128] [--channel auto|uq|rec]
         [--seed N] [--x0-passes 2,0] [--lossless-slack 0.03] [--tile-size 512] [--threads N] [--report] [--force]
-  ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--recon auto|flow|mean|sample] [--model FILE] [--threads N] [--force]
-  ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--force]
+  ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--whole-chunks] [--recon auto|flow|mean|sample] [--model FILE] [--threads N] [--force]
+  ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--whole-chunks] [--force]
   ddpm info <in.ddpm> [--json]
+
+  A byte or bpp budget keeps exactly that many bytes: the chunk it ends inside is decoded as far
+  as its bytes go (the image improves with every byte). --whole-chunks keeps only whole chunks
+  (truncation points), every one of them checksummed.
 
   The default model is ${DEFAULT_MODEL_PATH.replace(/^.*\/models\//, 'models/')}. Images larger than the tile size are
   coded as independent tiles, on --threads worker threads (default: the cores, at most 8); the
@@ -72,7 +76,7 @@ export async function decodeCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...common, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' }, recon: { type: 'string', default: DEFAULT_RECON.mode }, 'recon-steps': { type: 'string' }, 'recon-seed': { type: 'string' } },
+    options: { ...common, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' }, 'whole-chunks': { type: 'boolean', default: false }, recon: { type: 'string', default: DEFAULT_RECON.mode }, 'recon-steps': { type: 'string' }, 'recon-seed': { type: 'string' } },
   });
   const out = checkOutput(values.out, values.force);
   if (!RECON_MODES.includes(values.recon as ReconMode)) throw new DdpmError('BAD_ARGUMENT', `--recon must be one of ${RECON_MODES.join(', ')}`);
@@ -83,6 +87,7 @@ export async function decodeCommand(argv: string[]): Promise<void> {
     bpp: num('bpp', values.bpp, 0, 1e6),
     bytes: num('bytes', values.bytes, 0, 2 ** 53, true),
     step: num('step', values.step, 0, 1e6, true),
+    wholeChunks: values['whole-chunks'],
     recon: { mode: values.recon as ReconMode, steps: num('recon-steps', values['recon-steps'], 1, 1000, true) ?? DEFAULT_RECON.steps, seed: num('recon-seed', values['recon-seed'], 0, 2 ** 32 - 1, true) },
     onProgress: progress('decode: chunk'),
   });
@@ -90,11 +95,11 @@ export async function decodeCommand(argv: string[]): Promise<void> {
 }
 
 export async function truncateCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: common.out, force: common.force, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: common.out, force: common.force, bpp: { type: 'string' }, bytes: { type: 'string' }, step: { type: 'string' }, 'whole-chunks': { type: 'boolean', default: false } } });
   const out = checkOutput(values.out, values.force);
   if (values.bpp === undefined && values.bytes === undefined && values.step === undefined) throw new DdpmError('BAD_ARGUMENT', 'truncate needs --bpp, --bytes or --step');
   const bytes = readInput(positionals[0]);
-  const cut = truncate(bytes, { bpp: num('bpp', values.bpp, 0, 1e6), bytes: num('bytes', values.bytes, 0, 2 ** 53, true), step: num('step', values.step, 0, 1e6, true) });
+  const cut = truncate(bytes, { bpp: num('bpp', values.bpp, 0, 1e6), bytes: num('bytes', values.bytes, 0, 2 ** 53, true), step: num('step', values.step, 0, 1e6, true), wholeChunks: values['whole-chunks'] });
   writeOutput(out, cut, values.force);
   console.error(`${out}: ${cut.length} of ${bytes.length} bytes`);
 }
@@ -113,7 +118,7 @@ export async function infoCommand(argv: string[]): Promise<void> {
     console.log(`${info.tiles.length} tiles of up to ${info.tileSize}x${info.tileSize}, coded independently; chunks interleaved round-robin`);
     for (const [j, tl] of info.tiles.entries()) console.log(`  tile ${j} at ${tl.x},${tl.y} ${tl.width}x${tl.height}: coding steps ${tl.steps.join(' ')}`);
   }
-  console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; ${info.partialTailBytes} bytes of a cut chunk ignored` : ''}`);
+  console.log(`${info.totalBytes} bytes (header ${info.headerBytes}); ${info.lossless ? 'lossless to the end' : 'truncated (lossy)'}${info.partialTailBytes ? `; cut inside chunk ${info.chunks.length} after ${info.partialTailBytes} bytes (decoded as far as they go, unchecked)` : ''}`);
   console.log('chunk  channel    t→s          bytes  cumulative     bpp');
   info.chunks.forEach((c, i) => {
     const ts = `${info.tiles.length > 1 ? `[${c.tile}] ` : ''}${c.kind === 'x0' ? `${c.t}→x0/${c.binWidth}` : c.kind === 'refine' ? `x0/${c.binWidth}` : `${c.t}→${c.s}`}`;

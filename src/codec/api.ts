@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readContainer, concatBytes, type ParsedContainer } from '../bitstream/container.js';
+import { readContainer, concatBytes, type ParsedContainer, type CutChunk } from '../bitstream/container.js';
 import { tileGrid, untagTile, type TileRect } from './tile-grid.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { initBackend } from '../model/backend.js';
@@ -73,43 +73,56 @@ export async function encode(image: string | Uint8Array | RawImage, options: Cod
 }
 
 export interface Budget {
-  /** keep at most this many bytes of the file (whole chunks) */
+  /** keep at most this many bytes of the file */
   bytes?: number;
-  /** keep at most this many bits per pixel (whole chunks) */
+  /** keep at most this many bits per pixel */
   bpp?: number;
   /** apply at most this many chunks (truncation points; the lossless chunk counts as one) */
   step?: number;
+  /**
+   * Keep only the whole chunks within the byte budget. By default the bytes of the chunk the budget
+   * ends inside are used too: the decoder reads as much of it as they determine (the steps whose
+   * symbols are all there, part of the next one, or the x0 pass's first samples), so the image
+   * improves with every byte, not only at chunk boundaries.
+   */
+  wholeChunks?: boolean;
 }
 
-/** Number of whole chunks a budget allows. */
-export function chunksWithin(parsed: ParsedContainer, b: Budget): number {
+/** The bytes a budget keeps: the header at least, then whole chunks, then (unless wholeChunks) the start of the next. */
+export function budgetBytes(parsed: ParsedContainer, total: number, b: Budget): number {
   const { width, height } = parsed.header.image;
-  let limit = Infinity;
+  let limit = total;
   if (b.bytes !== undefined) limit = Math.min(limit, b.bytes);
   if (b.bpp !== undefined) limit = Math.min(limit, Math.floor((b.bpp * width * height) / 8));
   let n = 0;
   for (let k = 1; k < parsed.offsets.length; k++) if (parsed.offsets[k] <= limit) n = k;
-  if (b.step !== undefined) n = Math.min(n, b.step);
-  return n;
+  if (b.step !== undefined && b.step < n) return parsed.offsets[b.step];
+  if (b.step !== undefined && b.step === n) return parsed.offsets[n];
+  return b.wholeChunks ? parsed.offsets[n] : Math.max(parsed.offsets[0], limit);
 }
 
 export async function decode(bytes: Uint8Array, options: CodecOptions & Budget & { recon?: ReconOptions; onProgress?: (done: number, total: number) => void } = {}): Promise<RawImage> {
   const den = await denoiserOf(options);
-  const parsed = readContainer(bytes, { allowPartialTail: true });
+  const kept = bytes.subarray(0, budgetBytes(readContainer(bytes, { allowPartialTail: true }), bytes.length, options));
+  const parsed = readContainer(kept, { allowPartialTail: true });
   const threads = threadsOf(options);
   const path = modelPathOf(options);
-  const n = chunksWithin(parsed, options);
+  const n = parsed.chunks.length;
   const recon = options.recon ?? DEFAULT_RECON;
   if (path === null || threads === 1) return decodeTileByTile(parsed, den, n, recon, options.onProgress);
-  return decodeTilesInParallel(parsed, bytes, den, path, n, recon, threads, options.onProgress);
+  return decodeTilesInParallel(parsed, kept, den, path, n, recon, threads, options.onProgress);
 }
 
-/** Decodes from a stream of byte pieces, yielding a preview after every whole chunk. */
+/**
+ * Decodes from a stream of byte pieces, yielding a preview after every whole chunk, and at the end
+ * of a stream cut inside a chunk, one with as much of it as its bytes determine.
+ */
 export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, options: CodecOptions & { recon?: ReconOptions } = {}): AsyncGenerator<{ image: RawImage; chunks: number; bytes: number; lossless: boolean }> {
   const den = await denoiserOf(options);
   let buf: Uint8Array = new Uint8Array(0);
   let decoder: ProgressiveDecoder | null = null;
   let used = 0;
+  let cut: CutChunk | null = null;
   for await (const piece of stream) {
     buf = concatBytes([buf, piece]);
     let parsed;
@@ -128,8 +141,10 @@ export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, opti
       used++;
       yield { image: decoder.image(options.recon), chunks: used, bytes: parsed.offsets[used], lossless: decoder.view.lossless };
     }
+    cut = parsed.cut;
   }
   if (!decoder) throw new DdpmError('TRUNCATED', 'stream ended before the .ddpm header was complete');
+  if (cut && cut.payload.length) yield { image: decoder.imageWithCut(cut, options.recon), chunks: used, bytes: buf.length, lossless: false };
 }
 
 /** A diffusion step as a file records it (the steps of a chunk share one range-coded stream). */
@@ -203,8 +218,10 @@ export function inspect(bytes: Uint8Array): FileInfo {
   };
 }
 
-/** A shorter file: the header plus the chunks the budget allows. */
+/**
+ * A shorter file: the bytes the budget keeps (see Budget: by default cut exactly at the budget,
+ * which decodes into the cut chunk; with wholeChunks, a file of whole chunks, every one checked).
+ */
 export function truncate(bytes: Uint8Array, b: Budget): Uint8Array {
-  const parsed = readContainer(bytes, { allowPartialTail: true });
-  return bytes.slice(0, parsed.offsets[chunksWithin(parsed, b)]);
+  return bytes.slice(0, budgetBytes(readContainer(bytes, { allowPartialTail: true }), bytes.length, b));
 }

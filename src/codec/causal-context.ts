@@ -231,9 +231,10 @@ class Blend {
 
 /**
  * Runs the predictor over all coded values. `residual(i)` is called after `visit(i, …)` and must
- * return value i's residual (the decoder knows it only once value i is decoded).
+ * return value i's residual (the decoder knows it only once value i is decoded). A `visit` that
+ * returns false ends the scan there (a decoder at the cut of a truncated stream).
  */
-export function scanContext(g: Grid, p: ContextParams, mask: Uint8Array | null, base: Float64Array | null, visit: (i: number, offset: number, scale: number) => void, residual: (i: number) => number, known: KnownBase | null = null): void {
+export function scanContext(g: Grid, p: ContextParams, mask: Uint8Array | null, base: Float64Array | null, visit: (i: number, offset: number, scale: number) => boolean | void, residual: (i: number) => number, known: KnownBase | null = null): void {
   const n = g.width * g.height * g.channels;
   const r = new Float64Array(n);
   const e = new Float64Array(n);
@@ -269,7 +270,7 @@ export function scanContext(g: Grid, p: ContextParams, mask: Uint8Array | null, 
           a += Math.abs(e[nb[k]]);
           cnt++;
         }
-        visit(i, off, sigma0 + beta * (cnt ? a / cnt : 0) + (activity ? gamma * activity[i] : 0));
+        if (visit(i, off, sigma0 + beta * (cnt ? a / cnt : 0) + (activity ? gamma * activity[i] : 0)) === false) return;
         r[i] = residual(i);
         blend.record(i, r[i]);
         e[i] = r[i] - off;

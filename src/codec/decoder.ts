@@ -3,17 +3,17 @@
  * checks each chunk's expected-state checksum before using it (a different model, backend or build
  * stops with a clear error instead of producing garbage), and can stop after any chunk.
  */
-import type { ParsedContainer, Chunk, ImageGeometry } from '../bitstream/container.js';
+import { readVarint, type ParsedContainer, type Chunk, type CutChunk, type ImageGeometry } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { Denoiser } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
-import { uqDecode } from './uq-channel.js';
-import { x0Start, x0DecodePass, x0Estimate, x0StateCheck, type X0State } from './x0-coder.js';
+import { uqDecodeCut } from './uq-channel.js';
+import { x0Start, x0DecodePass, x0DecodeCut, x0Estimate, x0StateCheck, type X0State } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
 import { validateCodecParams, CHUNK_STEPS, CHUNK_X0, CHUNK_X0_REFINE, STEP_UQ, type CodecParams, type TileParams } from './codec-params.js';
 import { tileGrid, tileSeed, pasteTile, untagTile, type TileRect } from './tile-grid.js';
-import { openSteps, closeSteps, splitX0Payload } from './step-group.js';
-import { recDecode, type RecSide } from './rec-channel.js';
+import { openCutSteps, closeSteps, splitX0Payload, splitCutX0Payload } from './step-group.js';
+import { recDecodeCut, REC_TUNING, type RecSide, type CutFill } from './rec-channel.js';
 import { reconstruct, type ReconOptions } from './reconstruct.js';
 import { unetFactor } from './encoder.js';
 import type { RawImage } from './image-io.js';
@@ -44,6 +44,8 @@ export class TileDecoder {
   /** the embedded x_0 code's state once its first pass is in */
   private x0: X0State | null = null;
   applied = 0;
+  /** how a step cut short fills the dims past the cut (decoder-side only; see recDecode) */
+  cutFill: CutFill = 'mean';
 
   constructor(geometry: ImageGeometry, tile: TileParams, seed: [number, number], den: Denoiser) {
     this.tile = tile;
@@ -93,25 +95,68 @@ export class TileDecoder {
     return { width: this.layout.width, height: this.layout.height, channels: this.layout.channels, data };
   }
 
-  private applySteps(payload: Uint8Array, state: number): void {
-    const stream = openSteps(payload, this.tile.steps.length - 1 - this.k);
-    stream.channels.forEach((channel, i) => {
+  /** `cut`: the payload is only the start of the chunk's stream (see imageWithCut). */
+  private applySteps(payload: Uint8Array, state: number, cut = false): void {
+    const stream = openCutSteps(payload, this.tile.steps.length - 1 - this.k, cut);
+    if (!stream) return; // a cut before the first step's symbols
+    for (const [i, channel] of stream.channels.entries()) {
       const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
       const s = this.tile.steps[this.k + 1];
       const g = stepGeometry(this.den.schedule, this.t, s);
       const muP = modelMean(g, this.x, x0hat);
       if (i === 0 && stateChecksum(muP) !== state) throw desync(this.k);
-      if (channel === STEP_UQ) this.x = uqDecode(g, stateGrid(this.layout), muP, ditherIndices(this.seed, this.k, this.layout.n), this.layout.coded, stream.dec);
+      let next: Float64Array | null;
+      if (channel === STEP_UQ) next = uqDecodeCut(g, stateGrid(this.layout), muP, ditherIndices(this.seed, this.k, this.layout.n), this.layout.coded, stream.dec);
       else {
-        const rec = recDecode(g, muP, this.layout.coded, this.seed, this.k, stream.dec, this.recPrev);
-        this.x = rec.next;
-        this.recPrev = rec.side;
+        const rec = recDecodeCut(g, muP, this.layout.coded, this.seed, this.k, stream.dec, this.recPrev, REC_TUNING, this.cutFill);
+        next = rec && rec.next;
+        if (rec) this.recPrev = rec.side;
       }
+      if (!next) return; // the step's side information is past the cut: the state stays at t
+      this.x = next;
       this.eps = null;
       this.t = s;
       this.k++;
-    });
-    closeSteps(stream);
+      if (stream.dec.lost) return; // x_s in part (the dims whose symbols the cut left)
+    }
+    if (!cut) closeSteps(stream);
+  }
+
+  /**
+   * The image at the current point plus as much of the next chunk, cut short, as its bytes determine
+   * (a file cut inside a chunk, `ParsedContainer.cut`): the steps whose symbols are all there, then
+   * the next step in part — the dims past the cut filled as `cutFill` says — or the x0 pass's
+   * samples up to the cut. This decoder's state is left as it was.
+   */
+  imageWithCut(c: CutChunk, o: ReconOptions = { mode: 'mean' }): RawImage {
+    if (this.final) throw new DdpmError('CORRUPT', 'chunk after the lossless end of the stream');
+    if (c.index !== this.applied) throw new DdpmError('CORRUPT', `chunk ${c.index} where chunk ${this.applied} was expected`);
+    if (this.x0 && c.kind !== CHUNK_X0_REFINE) throw new DdpmError('CORRUPT', 'only x0 refinements may follow the first x0 pass');
+    const saved = { x: this.x, eps: this.eps, k: this.k, t: this.t, recPrev: this.recPrev };
+    try {
+      if (c.kind === CHUNK_STEPS) {
+        this.applySteps(c.payload, c.state, c.payload.length < c.length);
+        return this.image(o);
+      }
+      if (c.kind === CHUNK_X0) {
+        const parts = splitCutX0Payload(c.payload, c.length);
+        if (!parts) return this.image(o);
+        if (parts.steps.length) this.applySteps(parts.steps, c.state, parts.stepsCut);
+        if (parts.stepsCut) return this.image(o);
+        const x0hat = predictX0(this.den.schedule, this.t, this.x, this.currentEps());
+        if (!parts.steps.length && stateChecksum(x0hat) !== c.state) throw desync(this.k);
+        const before = this.image(o).data;
+        return this.imageOf(x0DecodeCut(parts.x0, parts.x0Length, x0Start(meansForSamples(x0hat, this.layout), this.layout), this.layout, before));
+      }
+      if (c.kind === CHUNK_X0_REFINE) {
+        if (!this.x0) throw new DdpmError('CORRUPT', 'an x0 refinement before the first x0 pass');
+        if (x0StateCheck(this.x0) !== c.state) throw desync(this.k);
+        return this.imageOf(x0DecodeCut(c.payload, c.length, this.x0, this.layout, x0Estimate(this.x0)));
+      }
+      throw new DdpmError('CORRUPT', `unknown chunk kind ${c.kind}`);
+    } finally {
+      ({ x: this.x, eps: this.eps, k: this.k, t: this.t, recPrev: this.recPrev } = saved);
+    }
   }
 
   /** The image at the current point: exact once the lossless chunk is in. */
@@ -187,6 +232,22 @@ export class ProgressiveDecoder {
     };
   }
 
+  /**
+   * The image at the current point plus as much of `cut` — the next chunk, cut short — as its
+   * bytes determine (see TileDecoder.imageWithCut); the decoder's state is left as it was.
+   */
+  imageWithCut(cut: CutChunk, o: ReconOptions = { mode: 'mean' }): RawImage {
+    if (cut.index !== this.applied) throw new DdpmError('CORRUPT', `chunk ${cut.index} where chunk ${this.applied} was expected`);
+    const routed = routeCut(this, cut);
+    if (!routed) return this.image(o);
+    const d = this.tileDecoder(routed.tile);
+    const img = d.imageWithCut({ ...routed.cut, index: d.applied }, o);
+    if (this.rects.length === 1) return img;
+    const out = this.image(o);
+    pasteTile(out, this.rects[routed.tile], img);
+    return out;
+  }
+
   /** The image at the current point: exact once every tile's lossless chunk is in. */
   image(o: ReconOptions = { mode: 'mean' }): RawImage {
     if (this.rects.length === 1) return this.tileDecoder(0).image(o);
@@ -207,15 +268,17 @@ export class ProgressiveDecoder {
 
 /**
  * Decodes the first `n` chunks one tile at a time — only one tile's state is alive at once — and
- * returns the composed image.
+ * returns the composed image; with every whole chunk (n = parsed.chunks.length), also as much of
+ * a chunk the file is cut inside (parsed.cut) as its bytes determine.
  */
-export function decodeTileByTile(parsed: Pick<ParsedContainer, 'header' | 'chunks'>, den: Denoiser, n: number, o: ReconOptions, onProgress?: (done: number, total: number) => void): RawImage {
+export function decodeTileByTile(parsed: Pick<ParsedContainer, 'header' | 'chunks' | 'cut'>, den: Denoiser, n: number, o: ReconOptions, onProgress?: (done: number, total: number) => void): RawImage {
   const file = new ProgressiveDecoder(parsed, den);
   const byTile = chunksByTile(file, parsed, n);
+  const cut = cutOfTile(file, parsed, n);
   const { width, height, channels } = file.geometry;
   const out: RawImage = { width, height, channels, data: new Uint8Array(width * height * channels) };
   let done = 0;
-  file.rects.forEach((r, j) => pasteTile(out, r, decodeOneTile(file, j, byTile[j], o, () => onProgress?.(++done, n))));
+  file.rects.forEach((r, j) => pasteTile(out, r, decodeOneTile(file, j, byTile[j], o, () => onProgress?.(++done, n), cut?.tile === j ? cut.cut : null)));
   return out;
 }
 
@@ -230,14 +293,34 @@ export function chunksByTile(file: ProgressiveDecoder, parsed: Pick<ParsedContai
   return byTile;
 }
 
-/** Tile j's image after its `chunks` (tiles are independent: any thread may decode any tile). */
-export function decodeOneTile(file: ProgressiveDecoder, j: number, chunks: Chunk[], o: ReconOptions, onChunk?: () => void): RawImage {
+/**
+ * The chunk a file's first `n` chunks are followed by when it is cut inside it (`parsed.cut`, only
+ * when n takes every whole chunk), as its tile's stream sees it; null when there is none or its
+ * tile number is past the cut.
+ */
+export function cutOfTile(file: ProgressiveDecoder, parsed: Pick<ParsedContainer, 'chunks' | 'cut'>, n: number): { tile: number; cut: CutChunk } | null {
+  return parsed.cut && n === parsed.chunks.length ? routeCut(file, parsed.cut) : null;
+}
+
+/** A cut chunk's tile and the chunk as that tile's stream sees it; null if its tile number is past the cut. */
+function routeCut(file: ProgressiveDecoder, c: CutChunk): { tile: number; cut: CutChunk } | null {
+  if (file.rects.length === 1) return { tile: 0, cut: c };
+  if (!readVarint(c.payload, 0, `chunk ${c.index}`)) return null;
+  const { tile, chunk } = file.route(c);
+  return { tile, cut: { ...c, payload: chunk.payload, length: c.length - (c.payload.length - chunk.payload.length) } };
+}
+
+/**
+ * Tile j's image after its `chunks` (tiles are independent: any thread may decode any tile), and
+ * as much of `cut` — the tile's next chunk, cut short — as its bytes determine.
+ */
+export function decodeOneTile(file: ProgressiveDecoder, j: number, chunks: Chunk[], o: ReconOptions, onChunk?: () => void, cut: CutChunk | null = null): RawImage {
   const d = file.newTileDecoder(j);
   for (const c of chunks) {
     d.apply({ ...c, index: d.applied });
     onChunk?.();
   }
-  return d.image(o);
+  return cut ? d.imageWithCut({ ...cut, index: d.applied }, o) : d.image(o);
 }
 
 function desync(k: number): DdpmError {

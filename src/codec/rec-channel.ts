@@ -19,7 +19,7 @@
  * sides (see recPlan). The symbols go to whatever sink the caller gives (the encoder records
  * them, then writes the steps of a chunk into one range-coded stream).
  */
-import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
+import { type SymbolSink, type RangeDecoder, untilLost } from '../bitstream/range-coder.js';
 import { ZipfCoder, gridLawCdf, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { recCandidate, chunkStart, maxChunkDims, REC_STREAM } from './rec-search.js';
@@ -197,13 +197,14 @@ export function recWork(g: StepGeometry, muP: Float64Array, muQ: Float64Array, c
 
 /**
  * x_s on both sides: μ_p everywhere, and on the coded dims (order `idx`) of chunk c the chosen
- * candidate best[c], μ_p + σ_p ξ.
+ * candidate best[c], μ_p + σ_p ξ (best[c] < 0: the chunk's index is not known, its dims stay μ_p).
  */
 function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
   const next = Float64Array.from(muP);
   const D = idx.length;
   const z = new Float64Array(maxChunkDims(D, best.length));
   for (let c = 0; c < best.length; c++) {
+    if (best[c] < 0) continue; // not known (a cut stream): μ_p
     const lo = chunkStart(D, best.length, c);
     const n = chunkStart(D, best.length, c + 1) - lo;
     recCandidate(seed, step, c, n, best[c], z);
@@ -241,13 +242,37 @@ export function recEncode(g: StepGeometry, muP: Float64Array, muQ: Float64Array,
   return { next: chosenState(muP, idx, sp, seed, step, best), klBits: klNats / Math.LN2, side: { qv } };
 }
 
-/** Reads one step's symbols from `dec` (the caller checks the stream's end). */
-export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide | null, tuning: RecTuning = REC_TUNING): { next: Float64Array; side: RecSide } {
+export interface RecDecoded {
+  next: Float64Array;
+  side: RecSide;
+}
+
+/** Reads one step's symbols from a whole stream `dec` (the caller checks the stream's end). */
+export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide | null, tuning: RecTuning = REC_TUNING): RecDecoded {
+  return recDecodeCut(g, muP, coded, seed, step, dec, prev, tuning) as RecDecoded;
+}
+
+/**
+ * `recDecode` for a stream that may be cut (`dec.lost` may be set). On a cut stream
+ * (`dec.lost` may be set) it stops at the first symbol the bytes do not determine: null if that is
+ * the side information, else the dims of the chunks not reached (from the first lost index on)
+ * are filled as `fill` says — `mean`: μ_p; `candidate`: each unknown chunk's first candidate, a sample of p.
+ */
+export function recDecodeCut(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide | null, tuning: RecTuning = REC_TUNING, fill: CutFill = 'mean'): RecDecoded | null {
   const idx = codedOrder(coded, seed, step);
-  const sent = decodeSide(dec, prev ?? recSideStart(g));
+  const sent = untilLost(dec, () => decodeSide(dec, prev ?? recSideStart(g)));
+  if (!sent) return null;
   const plan = recPlan(sent.qv, g.variance, idx.length, tuning);
   const zipf = indexCoder(plan.kbar16, plan.log2K);
-  const best = new Int32Array(plan.nChunks);
-  for (let c = 0; c < plan.nChunks; c++) best[c] = zipf.decode(dec) - 1;
+  const best = new Int32Array(plan.nChunks).fill(fill === 'mean' ? -1 : 0);
+  for (let c = 0; c < plan.nChunks; c++) {
+    const j = untilLost(dec, () => zipf.decode(dec));
+    if (j === null) break;
+    best[c] = j - 1;
+  }
   return { next: chosenState(muP, idx, Math.sqrt(plan.vp), seed, step, best), side: sent };
 }
+
+/** How a cut step fills the dims whose symbols are past the cut (see recDecode). */
+export type CutFill = 'mean' | 'candidate';
+

@@ -14,7 +14,7 @@
  * stream that carry too few bits for a truncation point of their own ride along with it.
  */
 import { DdpmError } from '../bitstream/errors.js';
-import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
+import { RangeEncoder, RangeDecoder, untilLost } from '../bitstream/range-coder.js';
 import type { SymbolRecorder } from '../bitstream/symbol-recorder.js';
 import { concatBytes, readVarint, encodeVarint } from '../bitstream/container.js';
 import { STEP_REC, STEP_UQ, MAX_STEPS } from './codec-params.js';
@@ -53,17 +53,27 @@ export interface StepStream {
 
 /** Reads a step stream's count and channels (untrusted); the symbols follow in `dec`. */
 export function openSteps(payload: Uint8Array, remaining: number): StepStream {
+  return openCutSteps(payload, remaining, false) as StepStream;
+}
+
+/**
+ * `openSteps` for a stream that may be cut (`cut`: the payload is only its start): null when even
+ * the count and channels are past the cut.
+ */
+export function openCutSteps(payload: Uint8Array, remaining: number, cut: boolean): StepStream | null {
   if (!(remaining >= 1 && remaining <= MAX_STEPS)) throw new DdpmError('CORRUPT', 'step chunk: more steps than the header\'s coding schedule');
-  const dec = new RangeDecoder(payload);
-  const count = dec.peek(remaining) + 1;
-  dec.consume(count - 1, 1, remaining);
-  const channels: StepChannel[] = [];
-  channels.push(dec.decodeBits(1) ? STEP_REC : STEP_UQ);
-  for (let i = 1; i < count; i++) {
-    const prev = channels[i - 1];
-    channels.push(dec.decode(CHANNEL_SWITCH_CDF) === 0 ? prev : prev === STEP_REC ? STEP_UQ : STEP_REC);
-  }
-  return { channels, dec };
+  const dec = new RangeDecoder(payload, cut);
+  return untilLost(dec, () => {
+    const count = dec.peek(remaining) + 1;
+    dec.consume(count - 1, 1, remaining);
+    const channels: StepChannel[] = [];
+    channels.push(dec.decodeBits(1) ? STEP_REC : STEP_UQ);
+    for (let i = 1; i < count; i++) {
+      const prev = channels[i - 1];
+      channels.push(dec.decode(CHANNEL_SWITCH_CDF) === 0 ? prev : prev === STEP_REC ? STEP_UQ : STEP_REC);
+    }
+    return { channels, dec };
+  });
 }
 
 /** After the last step's symbols: a stream that needed bytes it does not have is corrupt. */
@@ -81,4 +91,17 @@ export function splitX0Payload(payload: Uint8Array): { steps: Uint8Array; x0: Ui
   const len = readVarint(payload, 0, 'lossless chunk');
   if (!len || len.end + len.value > payload.length) throw new DdpmError('CORRUPT', 'lossless chunk: its steps run past its end');
   return { steps: payload.subarray(len.end, len.end + len.value), x0: payload.subarray(len.end + len.value) };
+}
+
+/**
+ * The parts of the first `payload.length` bytes of a `length`-byte lossless chunk: the step stream
+ * (`stepsCut`: it goes on past the cut) and the start of the x0 pass with its whole length; null
+ * when the cut falls inside the leading length.
+ */
+export function splitCutX0Payload(payload: Uint8Array, length: number): { steps: Uint8Array; stepsCut: boolean; x0: Uint8Array; x0Length: number } | null {
+  const len = readVarint(payload, 0, 'lossless chunk');
+  if (!len) return null;
+  const x0At = len.end + len.value;
+  if (x0At > length) throw new DdpmError('CORRUPT', 'lossless chunk: its steps run past its end');
+  return { steps: payload.subarray(len.end, Math.min(payload.length, x0At)), stepsCut: payload.length < x0At, x0: payload.subarray(Math.min(payload.length, x0At)), x0Length: length - x0At };
 }

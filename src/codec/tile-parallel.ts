@@ -13,7 +13,7 @@ import type { Denoiser } from './denoiser.js';
 import type { RawImage } from './image-io.js';
 import type { ReconOptions } from './reconstruct.js';
 import { planEncode, encodePlannedTile, assembleEncode, type EncodeOptions, type EncodeResult, type EncodedTile } from './encoder.js';
-import { ProgressiveDecoder, chunksByTile, decodeOneTile } from './decoder.js';
+import { ProgressiveDecoder, chunksByTile, cutOfTile, decodeOneTile } from './decoder.js';
 import { pasteTile } from './tile-grid.js';
 import { configureRecParallelism } from './rec-parallel.js';
 
@@ -138,10 +138,14 @@ export async function encodeTilesInParallel(img: RawImage, den: Denoiser, modelP
   return assembleEncode(img, den, plan, perTile as EncodedTile[], o, evals);
 }
 
-/** decodeTileByTile on `threads` threads (tiles in parallel); the same pixels as one thread's. */
+/**
+ * decodeTileByTile on `threads` threads (tiles in parallel); the same pixels as one thread's.
+ * `bytes`: the file as `parsed` read it (the workers parse it again, a cut chunk included).
+ */
 export async function decodeTilesInParallel(parsed: ParsedContainer, bytes: Uint8Array, den: Denoiser, modelPath: string, n: number, recon: ReconOptions, threads: number, onProgress?: (done: number, total: number) => void): Promise<RawImage> {
   const file = new ProgressiveDecoder(parsed, den);
   const byTile = chunksByTile(file, parsed, n);
+  const cut = cutOfTile(file, parsed, n);
   const used = Math.max(1, Math.min(threads, file.rects.length));
   const { width, height, channels } = file.geometry;
   const out: RawImage = { width, height, channels, data: new Uint8Array(width * height * channels) };
@@ -151,7 +155,7 @@ export async function decodeTilesInParallel(parsed: ParsedContainer, bytes: Uint
     file.rects.length,
     used,
     (mine) => {
-      for (const j of mine) pasteTile(out, file.rects[j], decodeOneTile(file, j, byTile[j], recon, () => onProgress?.(++done, n)));
+      for (const j of mine) pasteTile(out, file.rects[j], decodeOneTile(file, j, byTile[j], recon, () => onProgress?.(++done, n), cut?.tile === j ? cut.cut : null));
     },
     (m) => {
       if (m.kind === 'progress') onProgress?.((done += m.done), n);

@@ -6,7 +6,7 @@ import { initBackend } from '../model/backend.js';
 import { loadModelFile } from '../model/model-file.js';
 import { Denoiser } from './denoiser.js';
 import { planEncode, encodePlannedTile } from './encoder.js';
-import { ProgressiveDecoder, chunksByTile, decodeOneTile } from './decoder.js';
+import { ProgressiveDecoder, chunksByTile, cutOfTile, decodeOneTile } from './decoder.js';
 import { configureRecParallelism } from './rec-parallel.js';
 import type { TileTask, TileMessage } from './tile-parallel.js';
 
@@ -32,8 +32,9 @@ parentPort?.on('message', (task: TileTask) => {
         const parsed = readContainer(task.bytes, { allowPartialTail: true });
         const file = new ProgressiveDecoder(parsed, den);
         const byTile = chunksByTile(file, parsed, task.chunks);
+        const cut = cutOfTile(file, parsed, task.chunks);
         for (const j of task.tiles) {
-          const image = decodeOneTile(file, j, byTile[j], task.recon, () => send({ kind: 'progress', tile: j, done: 1, total: task.chunks }));
+          const image = decodeOneTile(file, j, byTile[j], task.recon, () => send({ kind: 'progress', tile: j, done: 1, total: task.chunks }), cut?.tile === j ? cut.cut : null);
           send({ kind: 'decoded', tile: j, image });
         }
       }

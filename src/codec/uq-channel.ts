@@ -10,7 +10,7 @@
  * across the image, so neighbours predict both the offset and its spread (8 bytes of side
  * information per step, fitted by the encoder on this image, at the head of the step's symbols).
  */
-import { type SymbolSink, type RangeDecoder } from '../bitstream/range-coder.js';
+import { type SymbolSink, type RangeDecoder, untilLost } from '../bitstream/range-coder.js';
 import { gridLawCdf, gridLawBits, encodeGrid, decodeGrid } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { type StepGeometry, ditherValue } from './step-math.js';
@@ -54,17 +54,29 @@ export function uqEncode(g: StepGeometry, grid: Grid, muP: Float64Array, muQ: Fl
   return { next };
 }
 
-/** Reads one step's symbols from `dec` (the caller checks the stream's end). */
+/** Reads one step's symbols from a whole stream `dec` (the caller checks the stream's end). */
 export function uqDecode(g: StepGeometry, grid: Grid, muP: Float64Array, dither: Uint8Array, coded: Uint8Array, dec: RangeDecoder): Float64Array {
-  const side = new Uint8Array(CONTEXT_BYTES);
-  for (let i = 0; i < CONTEXT_BYTES; i++) side[i] = dec.decodeBits(8);
+  return uqDecodeCut(g, grid, muP, dither, coded, dec) as Float64Array;
+}
+
+/**
+ * `uqDecode` for a stream that may be cut (`dec.lost` may be set): it stops at the first symbol
+ * the bytes do not determine (null if that is the side information); the dims not reached take
+ * k = 0, x_s = μ_p − uΔ (uniform around μ_p with the step's variance σ̃²).
+ */
+export function uqDecodeCut(g: StepGeometry, grid: Grid, muP: Float64Array, dither: Uint8Array, coded: Uint8Array, dec: RangeDecoder): Float64Array | null {
+  const side = untilLost(dec, () => Uint8Array.from({ length: CONTEXT_BYTES }, () => dec.decodeBits(8)));
+  if (!side) return null;
   const p = readContext(side, 1);
   const { law, k: f } = lawOf(p);
   const n = muP.length;
   const k = new Int32Array(n);
   scanContext(grid, p, coded, null, (i, off, scale) => {
-    k[i] = decodeGrid(dec, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS }));
-    if (!Number.isSafeInteger(k[i])) throw new DdpmError('CORRUPT', 'step chunk: value out of range');
+    const v = untilLost(dec, () => decodeGrid(dec, gridLawCdf({ law, center: off, scale: scale * f, offset: -ditherValue(dither[i]), tails: TAILS })));
+    if (v === null) return false;
+    if (!Number.isSafeInteger(v)) throw new DdpmError('CORRUPT', 'step chunk: value out of range');
+    k[i] = v;
+    return true;
   }, (i) => k[i] - ditherValue(dither[i]));
   const next = new Float64Array(n);
   for (let i = 0; i < n; i++) next[i] = muP[i] + (k[i] - ditherValue(dither[i])) * g.delta;

@@ -18,7 +18,7 @@
  *   pass payload = shift u8 (| 0x80: estimate centred on m) | context parameters | range-coded bins
  *                  | (last pass) CRC-32 of the samples
  */
-import { RangeEncoder, RangeDecoder } from '../bitstream/range-coder.js';
+import { RangeEncoder, RangeDecoder, untilLost } from '../bitstream/range-coder.js';
 import { pixelLawCdf, pixelLawRangeBits } from '../bitstream/cdf.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { crc32 } from '../bitstream/crc32.js';
@@ -224,6 +224,40 @@ export function x0DecodePass(payload: Uint8Array, s: X0State, g: Grid): Uint8Arr
     throw new DdpmError('DESYNC', 'the decoded pixels fail the lossless check: the decoder state differs from the encoder\'s (different model weights, TensorFlow.js backend or build) or the file is corrupt');
   }
   return lo;
+}
+
+/**
+ * The samples after the start of a pass cut short (`payload`: the first bytes of a `length`-byte
+ * pass), leaving `s` as it was: the samples the bytes determine (in scan order) at the pass's
+ * precision, the rest at `before` (the estimate before the pass). A lossless pass cut inside its
+ * CRC is whole but unchecked.
+ */
+export function x0DecodeCut(payload: Uint8Array, length: number, s: X0State, g: Grid, before: Uint8Array): Uint8Array {
+  const out = Uint8Array.from(before);
+  const sideBytes = contextBytes(g.channels);
+  if (payload.length < 1 + sideBytes) return out;
+  const shift = payload[0] & ~RECON_ON_MEAN;
+  const reconOnMean = (payload[0] & RECON_ON_MEAN) !== 0;
+  checkShift(shift, s.shift);
+  const p = readContext(payload.subarray(1), g.channels);
+  const { law, k } = lawOf(p);
+  const Q = 2 ** shift;
+  const P = 2 ** s.shift;
+  const m = s.means;
+  const bodyEnd = length - (shift === 0 ? PIXEL_CRC : 0);
+  const dec = new RangeDecoder(payload.subarray(1 + sideBytes, Math.min(payload.length, bodyEnd)), payload.length < bodyEnd);
+  const lo = new Uint8Array(s.lo.length);
+  const table = new Uint32Array(257);
+  const onMean = new Uint32Array(257);
+  const sub = new Uint32Array(P / Q + 1);
+  scanContext(g, p, null, m, (i, off, scale) => {
+    const bin = untilLost(dec, () => dec.decode(subTable(pixelLawCdf(law, clampMean(m[i] + off), scale * k, table), s.lo[i], P, Q, sub)));
+    if (bin === null) return false;
+    lo[i] = s.lo[i] + bin * Q;
+    out[i] = shift === 0 ? lo[i] : roundLevel(binMean(reconOnMean ? pixelLawCdf(law, clampMean(m[i]), scale * k, onMean) : table, lo[i], Q));
+    return true;
+  }, (i) => binCentre(lo[i], shift) - m[i], knownBase(s, shift));
+  return out;
 }
 
 /** All passes at once (the one-call form used by tests and simple callers). */
