@@ -12,6 +12,8 @@ import { cropTile } from '../src/codec/tile-grid.js';
 import { decode } from '../src/codec/api.js';
 import { readContainer } from '../src/bitstream/container.js';
 import { CHUNK_X0_REFINE, CHUNK_X0, CHUNK_STEPS } from '../src/codec/codec-params.js';
+import { DdpmError } from '../src/bitstream/errors.js';
+import { PhiloxStream } from '../src/bitstream/philox.js';
 import { tinyModel, sha } from './helpers.js';
 
 let den: Denoiser;
@@ -88,4 +90,42 @@ test('decode at a byte budget reads into the cut chunk; wholeChunks stops at the
     t.is(sha((await decode(bytes, { model: den, bytes: at, recon: MEAN, wholeChunks: true })).data), sha(d.image(MEAN).data));
   }
   t.true([CHUNK_X0, CHUNK_X0_REFINE].includes(whole.chunks[whole.chunks.length - 1].kind));
+});
+
+test('fuzz: a cut chunk with corrupt bytes (no CRC to catch them) decodes to an image or fails with a typed error', async (t) => {
+  const img = await readImage('fixtures/astronaut-32.png');
+  const { bytes } = encodeImage(img, den, { steps: STEPS, earlyLossless: false, minChunkBits: 0 });
+  const whole = readContainer(bytes);
+  const decoders = whole.chunks.map((_, k) => {
+    const d = new ProgressiveDecoder(whole, den);
+    for (let i = 0; i < k; i++) d.apply(whole.chunks[i]);
+    return d;
+  });
+  const u = new Float64Array(4);
+  const s = new PhiloxStream([91, 3], [0, 0, 0]);
+  let images = 0;
+  let typed = 0;
+  for (let i = 0; i < 240; i++) {
+    s.uniforms(u, i * 2);
+    const k = Math.floor(u[0] * whole.chunks.length);
+    const at = whole.offsets[k] + 4 + Math.floor(u[1] * (whole.offsets[k + 1] - whole.offsets[k] - 5));
+    const m = bytes.slice(0, at);
+    // flip bytes of the cut chunk's payload only (its frame and state intact)
+    for (let f = 0; f < 1 + Math.floor(u[2] * 3); f++) {
+      s.uniforms(u, 10000 + i * 8 + f * 2);
+      m[whole.offsets[k] + 3 + Math.floor(u[0] * (at - whole.offsets[k] - 3))] = Math.floor(u[1] * 256);
+    }
+    const cut = readContainer(m, { allowPartialTail: true }).cut;
+    if (!cut) continue;
+    try {
+      const out = decoders[k].imageWithCut(cut, MEAN);
+      t.is(out.data.length, img.data.length);
+      images++;
+    } catch (e) {
+      if (!(e instanceof DdpmError)) t.fail(`untyped error: ${(e as Error).message}`);
+      typed++;
+    }
+  }
+  t.log(`${images} images, ${typed} typed errors`);
+  t.true(images + typed > 200);
 });
