@@ -40,6 +40,7 @@ test('encode → info → truncate → decode, with exit codes and no silent ove
   t.is(readFileSync(join(dir, 'c.ddpm')).length, inside);
   t.regex(run('info', join(dir, 'c.ddpm')).stdout, /cut inside chunk 1 after \d+ bytes/);
   r = run('truncate', out, '-o', join(dir, 'd.ddpm'), '--bytes', String(inside), '--whole-chunks');
+  t.is(r.status, 0, r.stderr);
   t.is(readFileSync(join(dir, 'd.ddpm')).length, info.chunks[0].cumulativeBytes);
   for (const f of ['c', 'd']) t.is(run('decode', join(dir, `${f}.ddpm`), '-o', join(dir, `${f}.png`), '--model', model, '--recon', 'mean').status, 0);
   r = run('decode', out, '-o', join(dir, 'e.png'), '--model', model, '--recon', 'mean', '--bytes', String(inside));
