@@ -1,4 +1,5 @@
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import { recEncode, recDecode, codedOrder } from '../src/codec/rec-channel.js';
 import { configureRecParallelism } from '../src/codec/rec-parallel.js';
 import { chunkStart, recCandidate, searchChunks, walshSize, fwht, REC_STREAM, REC_SHIFTS } from '../src/codec/rec-search.js';
@@ -88,6 +89,16 @@ test('rec: the candidate search split across worker threads gives the same strea
   } finally {
     configureRecParallelism(saved);
   }
+});
+
+test('rec: the worker threads also start under `node --input-type=module -e` (they do not inherit --input-type)', (t) => {
+  const code = `
+    import { configureRecParallelism, searchAllChunks } from ${JSON.stringify(new URL('../src/codec/rec-parallel.js', import.meta.url).href)};
+    configureRecParallelism({ threads: 2, minCandidates: 0, stallMs: 20000 });
+    const best = searchAllChunks({ seed: [1, 2], step: 3, nChunks: 8, D: 64, K: 16, c2: 0, b: new Float64Array(64).fill(0.5), temper: 1 });
+    console.log(best.length);`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60000 });
+  t.is(out.trim(), '8');
 });
 
 test('rec: a step\'s chunks are balanced — sizes differ by at most one dim and cover every coded dim', (t) => {

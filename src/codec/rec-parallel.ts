@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { DdpmError } from '../bitstream/errors.js';
 import { searchChunks, type RecSearch } from './rec-search.js';
+import { workerOptions } from '../model/worker-options.js';
 
 export interface RecParallelism {
   /** threads in all, the calling one included (default: the machine's cores, at most 8) */
@@ -38,7 +39,7 @@ export interface RecWorkerTask {
 
 function workers(n: number): Worker[] {
   while (pool.length < n) {
-    const w = new Worker(new URL('./rec-worker.js', import.meta.url));
+    const w = new Worker(new URL('./rec-worker.js', import.meta.url), workerOptions());
     w.unref();
     w.on('exit', () => (pool = pool.filter((x) => x !== w)));
     pool.push(w);

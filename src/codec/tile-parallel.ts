@@ -16,6 +16,7 @@ import { planEncode, encodePlannedTile, assembleEncode, type EncodeOptions, type
 import { ProgressiveDecoder, chunksByTile, cutOfTile, decodeOneTile } from './decoder.js';
 import { pasteTile } from './tile-grid.js';
 import { configureRecParallelism } from './rec-parallel.js';
+import { workerOptions } from '../model/worker-options.js';
 
 /** the default thread count: the machine's cores, at most 8 */
 export function defaultThreads(): number {
@@ -52,7 +53,7 @@ async function runShared(task: (tiles: number[]) => TileTask, tiles: number, thr
   const finished: Array<Promise<void>> = [];
   let failure: Error | null = null;
   for (let t = 1; t < threads; t++) {
-    const w = new Worker(new URL('./tile-worker.js', import.meta.url));
+    const w = new Worker(new URL('./tile-worker.js', import.meta.url), workerOptions());
     workers.push(w);
     finished.push(
       new Promise<void>((resolve) => {

@@ -18,6 +18,7 @@ import { variationalBound, fullBoundSteps, unetPredictor } from './bound.js';
 import { T_SAMPLINGS, type TSampling } from './train-step.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { float32FromBytes, bytesOfFloat32 } from './float-bytes.js';
+import { workerOptions } from './worker-options.js';
 
 export interface TrainOptions {
   config: ModelConfig;
@@ -111,7 +112,7 @@ export async function train(o: TrainOptions): Promise<Checkpoint> {
   }
 
   const workerUrl = new URL('./train-worker.js', import.meta.url);
-  const workers = Array.from({ length: o.workers }, () => new Worker(workerUrl, { workerData: { config: o.config, photos: o.photos, crop: o.crop, backend: o.backend } }));
+  const workers = Array.from({ length: o.workers }, () => new Worker(workerUrl, workerOptions({ workerData: { config: o.config, photos: o.photos, crop: o.crop, backend: o.backend } })));
   await Promise.all(
     workers.map(
       (w) =>
