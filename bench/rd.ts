@@ -129,7 +129,7 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
       }
       o.onProgress?.(`${o.label} ${img.name}: decoded ${k}/${parsed.chunks.length}`);
     }
-    const info = inspect(enc.bytes);
+    const info = inspect(enc.bytes, { model: o.den.model });
     const steps = enc.tiles.flatMap((tl) => tl.steps).map((st) => ({ t: st.t, bytes: st.codedBits / 8, idealBits: st.idealBits }));
     // the ideal of the steps each chunk carries, from the encoder's per-tile reports
     const sent = enc.tiles.map(() => 0);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { BitWriter, BitReader } from '../src/bitstream/bit-packing.js';
 import { DdpmError } from '../src/bitstream/errors.js';
-import { packSteps, unpackSteps } from '../src/codec/codec-params.js';
+import { packSteps, unpackSteps, scheduleCheck } from '../src/codec/codec-params.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 
 test('gamma and Rice codes round-trip exhaustively over small values, with the textbook lengths', (t) => {
@@ -83,4 +83,32 @@ test('packed coding steps from untrusted bytes: every truncation and bit flip is
   }
   t.true(rejected > 0);
   t.throws(() => unpackSteps(Uint8Array.of(...packed, 0)), { message: /trailing/ });
+});
+
+test('coding steps against the model\'s schedule: a bitmask (7 bytes for 31 candidates), checked against the schedule', (t) => {
+  const kept = shipped.filter((v, i) => i < 22 && i % 3 !== 1);
+  for (const steps of [shipped, kept, shipped.slice(0, 12), [1000, 759, 629, 498, 260, 148]]) {
+    const packed = packSteps(steps, shipped);
+    t.true(packed.length <= 7, `${packed.length} bytes`);
+    t.true(packed.length < packSteps(steps).length);
+    t.deepEqual(unpackSteps(packed, shipped), steps);
+    t.throws(() => unpackSteps(packed), { code: 'MODEL_MISMATCH', message: /model is needed/ });
+    t.throws(() => unpackSteps(packed, [...shipped.slice(0, 5), 360, ...shipped.slice(6)]), { code: 'MODEL_MISMATCH', message: /another coding schedule/ });
+  }
+  // steps outside the schedule, or too few for the mask to be shorter: the explicit form, readable without it
+  for (const few of [[1000, 700, 3], [1000], [1000, 1]]) t.deepEqual(unpackSteps(packSteps(few, shipped)), few);
+  t.not(scheduleCheck(shipped), scheduleCheck(shipped.slice(0, 30)));
+  // untrusted: every truncation is an error, every bit flip an error or a subset of the schedule
+  const packed = packSteps(kept, shipped);
+  for (let n = 0; n < packed.length; n++) t.throws(() => unpackSteps(packed.subarray(0, n), shipped), { instanceOf: DdpmError });
+  for (let i = 0; i < packed.length * 8; i++) {
+    const m = packed.slice();
+    m[i >> 3] ^= 128 >> (i & 7);
+    try {
+      const steps = unpackSteps(m, shipped);
+      t.true(steps.every((v, k) => Number.isInteger(v) && v >= 1 && (k === 0 || v < steps[k - 1])));
+    } catch (e) {
+      t.true(e instanceof DdpmError);
+    }
+  }
 });

@@ -114,6 +114,22 @@ test('nearly empty candidate steps merge into longer ones; the file records the 
   for (const r of [merged, all]) t.is(sha((await decode(r.bytes, { model: den })).data), sha(img.data));
 });
 
+test('the coding steps are recorded against the model\'s coding schedule: a smaller header, and the model is needed to read it', async (t) => {
+  const img = await readImage('fixtures/chelsea-32.png');
+  const withSchedule = new Denoiser({ ...tinyModel(1), codingSchedule: STEPS });
+  const masked = encodeImage(img, withSchedule, { minStepBits: 0 }).bytes;
+  const explicit = encodeImage(img, den, { steps: STEPS }).bytes;
+  const hm = inspect(masked, { model: withSchedule.model });
+  const he = inspect(explicit);
+  t.deepEqual(hm.tiles[0].steps, he.tiles[0].steps, 'the same steps');
+  t.true(hm.headerBytes < he.headerBytes, `${hm.headerBytes} vs ${he.headerBytes} header bytes`);
+  t.is(sha((await decode(masked, { model: withSchedule })).data), sha(img.data));
+  t.throws(() => inspect(masked), { code: 'MODEL_MISMATCH', message: /model is needed/ });
+  // the same weights (same hash) with another schedule: a clear error, not a desynchronised decode
+  const resched = new Denoiser({ ...tinyModel(1), codingSchedule: [1000, 500, 300, 100, 20, 1] });
+  await t.throwsAsync(decode(masked, { model: resched }), { code: 'MODEL_MISMATCH', message: /another coding schedule/ });
+});
+
 test('greyscale odd-sized image: padding recorded and cropped, lossless', async (t) => {
   const img = await readImage('fixtures/coffee-grey-37x29.png');
   t.is(img.channels, 1);

@@ -1,5 +1,7 @@
 /** `ddpm encode | decode | truncate | info`. */
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { loadModelFile } from '../model/model-file.js';
 import { decode, truncate, inspect, loadDenoiser, DEFAULT_MODEL_PATH } from '../codec/api.js';
 import { type TileResult } from '../codec/encoder.js';
 import { encodeTilesInParallel, defaultThreads } from '../codec/tile-parallel.js';
@@ -13,7 +15,7 @@ export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [-
         [--seed N] [--x0-passes 2,0] [--lossless-slack 0.03] [--tile-size 512] [--threads N] [--report] [--force]
   ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--whole-chunks] [--recon auto|flow|mean|sample] [--model FILE] [--threads N] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--whole-chunks] [--force]
-  ddpm info <in.ddpm> [--json]
+  ddpm info <in.ddpm> [--json] [--model FILE]
 
   A byte or bpp budget keeps exactly that many bytes: the chunk it ends inside is decoded as far
   as its bytes go (the image improves with every byte). --whole-chunks keeps only whole chunks
@@ -105,8 +107,11 @@ export async function truncateCommand(argv: string[]): Promise<void> {
 }
 
 export async function infoCommand(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
-  const info = inspect(readInput(positionals[0]));
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', default: false }, model: common.model } });
+  // the model's coding schedule, which the file's coding steps may be recorded against (no network is run)
+  const modelPath = values.model ?? DEFAULT_MODEL_PATH;
+  const scheduleModel = values.model !== undefined || existsSync(modelPath) ? loadModelFile(modelPath) : undefined;
+  const info = inspect(readInput(positionals[0]), { model: scheduleModel });
   if (values.json) {
     console.log(JSON.stringify(info, null, 2));
     return;

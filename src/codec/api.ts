@@ -169,11 +169,16 @@ export interface FileInfo {
   chunks: Array<{ kind: 'steps' | 'x0' | 'refine'; index: number; tile: number; t: number; s: number; bytes: number; cumulativeBytes: number; bpp: number; steps: StepInfo[]; /** x0 passes: the width of the bins this pass resolves (1: lossless) */ binWidth: number | null }>;
 }
 
-/** Header fields and a per-chunk table, without a model. */
-export function inspect(bytes: Uint8Array): FileInfo {
+/**
+ * Header fields and a per-chunk table, without running a model. A file whose coding steps are
+ * recorded against its model's coding schedule (the default encode with a model that has one)
+ * needs that model's schedule: pass the model (used only if its weights hash is the file's).
+ */
+export function inspect(bytes: Uint8Array, o: { model?: { sha256: string; codingSchedule?: number[] } } = {}): FileInfo {
   const parsed = readContainer(bytes, { allowPartialTail: true });
   const { header } = parsed;
-  const params = readCodecParams(header.codec, header.image);
+  const schedule = o.model && o.model.sha256.startsWith(header.model.sha256) ? (o.model.codingSchedule ?? null) : null;
+  const params = readCodecParams(header.codec, header.image, schedule);
   const rects = tileGrid(header.image.width, header.image.height, params.tileSize);
   const px = header.image.width * header.image.height;
   const k = rects.map(() => 0);

@@ -188,7 +188,7 @@ export class ProgressiveDecoder {
     if (!den.model.sha256.startsWith(header.model.sha256)) {
       throw new DdpmError('MODEL_MISMATCH', `this file was encoded with model "${header.model.id}" (sha256 ${header.model.sha256.slice(0, 12)}…), not the loaded model "${den.model.id}" (${den.model.sha256.slice(0, 12)}…)`);
     }
-    this.params = validateCodecParams(header.codec, header.image, den.schedule.T, unetFactor(den));
+    this.params = validateCodecParams(header.codec, header.image, den.schedule.T, unetFactor(den), den.model.codingSchedule ?? null);
     this.geometry = header.image;
     this.rects = tileGrid(header.image.width, header.image.height, this.params.tileSize);
     this.den = den;

@@ -254,7 +254,7 @@ export function assembleEncode(img: RawImage, den: Denoiser, plan: EncodePlan, p
   const header: ContainerHeader = {
     model: { id: den.model.id, sha256: den.model.sha256 },
     image: { width: img.width, height: img.height, channels: img.channels },
-    codec: packCodecParams(params),
+    codec: packCodecParams(params, den.model.codingSchedule ?? null),
   };
   const bytes = writeContainer(header, interleaveTiles(perTile.map((t) => t.chunks)));
   return { bytes, params, tiles: perTile.map((t) => t.result), networkEvals };
