@@ -229,6 +229,20 @@ test('progressive stream API yields a preview per chunk from arbitrary byte piec
   t.deepEqual(seen, Array.from({ length: STEPS.length + DEFAULT_X0_SHIFTS.length }, (_, i) => i));
   t.true(last?.lossless);
   t.is(sha(last!.image.data), sha(img.data));
+  // previewBytes: also previews from the chunk still arriving, at least that many bytes apart
+  const at: number[] = [];
+  for await (const p of decodeProgressive(pieces(), { model: den, previewBytes: 300, recon: { mode: 'mean' } })) at.push(p.bytes);
+  t.true(at.length > seen.length + 3, `${at.length} previews`);
+  t.true(at.every((b, i) => i === 0 || b > at[i - 1]));
+  t.is(at[at.length - 1], bytes.length);
+  // a stream that stops inside a chunk ends with a preview of that chunk as far as it goes
+  async function* partOf(n: number) {
+    yield bytes.subarray(0, n);
+  }
+  const cutAt = readContainer(bytes).offsets[4] + 40;
+  const ends: number[] = [];
+  for await (const p of decodeProgressive(partOf(cutAt), { model: den })) ends.push(p.bytes);
+  t.is(ends[ends.length - 1], cutAt);
 });
 
 test('reconstruction modes run at an intermediate point', async (t) => {

@@ -114,15 +114,20 @@ export async function decode(bytes: Uint8Array, options: CodecOptions & Budget &
 }
 
 /**
- * Decodes from a stream of byte pieces, yielding a preview after every whole chunk, and at the end
- * of a stream cut inside a chunk, one with as much of it as its bytes determine.
+ * Decodes from a stream of byte pieces, yielding a preview after every whole chunk; with
+ * `previewBytes`, also whenever that many bytes have come in since the last preview, from the
+ * chunk still arriving (decoded as far as its bytes go); and at the end of a stream cut inside a
+ * chunk, one with as much of it as its bytes determine.
  */
-export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, options: CodecOptions & { recon?: ReconOptions } = {}): AsyncGenerator<{ image: RawImage; chunks: number; bytes: number; lossless: boolean }> {
+export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, options: CodecOptions & { recon?: ReconOptions; previewBytes?: number } = {}): AsyncGenerator<{ image: RawImage; chunks: number; bytes: number; lossless: boolean }> {
   const den = await denoiserOf(options);
+  const every = options.previewBytes;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 1)) throw new DdpmError('BAD_ARGUMENT', 'previewBytes must be a positive integer');
   let buf: Uint8Array = new Uint8Array(0);
   let decoder: ProgressiveDecoder | null = null;
   let used = 0;
   let cut: CutChunk | null = null;
+  let shown = 0;
   for await (const piece of stream) {
     buf = concatBytes([buf, piece]);
     let parsed;
@@ -134,17 +139,23 @@ export async function* decodeProgressive(stream: AsyncIterable<Uint8Array>, opti
     }
     if (!decoder) {
       decoder = new ProgressiveDecoder(parsed, den);
-      yield { image: decoder.image(options.recon), chunks: 0, bytes: parsed.offsets[0], lossless: false };
+      shown = parsed.offsets[0];
+      yield { image: decoder.image(options.recon), chunks: 0, bytes: shown, lossless: false };
     }
     while (used < parsed.chunks.length) {
       decoder.apply(parsed.chunks[used]);
       used++;
-      yield { image: decoder.image(options.recon), chunks: used, bytes: parsed.offsets[used], lossless: decoder.view.lossless };
+      shown = parsed.offsets[used];
+      yield { image: decoder.image(options.recon), chunks: used, bytes: shown, lossless: decoder.view.lossless };
     }
     cut = parsed.cut;
+    if (cut && every !== undefined && buf.length - shown >= every) {
+      shown = buf.length;
+      yield { image: decoder.imageWithCut(cut, options.recon), chunks: used, bytes: shown, lossless: false };
+    }
   }
   if (!decoder) throw new DdpmError('TRUNCATED', 'stream ended before the .ddpm header was complete');
-  if (cut && cut.payload.length) yield { image: decoder.imageWithCut(cut, options.recon), chunks: used, bytes: buf.length, lossless: false };
+  if (cut && cut.payload.length && buf.length > shown) yield { image: decoder.imageWithCut(cut, options.recon), chunks: used, bytes: buf.length, lossless: false };
 }
 
 /** A diffusion step as a file records it (the steps of a chunk share one range-coded stream). */
