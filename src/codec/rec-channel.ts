@@ -197,10 +197,11 @@ export function recWork(g: StepGeometry, muP: Float64Array, muQ: Float64Array, c
 
 /**
  * x_s on both sides: μ_p everywhere, and on the coded dims (order `idx`) of chunk c the chosen
- * candidate best[c], μ_p + σ_p ξ (best[c] < 0: the chunk's index is not known, its dims stay μ_p).
+ * candidate best[c], μ_p + σ_p ξ (best[c] < 0: the chunk's index is not known, its dims take their
+ * value in `fill`, μ_p if none).
  */
-function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array): Float64Array {
-  const next = Float64Array.from(muP);
+function chosenState(muP: Float64Array, idx: Int32Array, sp: number, seed: readonly [number, number], step: number, best: Int32Array, fill: Float64Array | null = null): Float64Array {
+  const next = Float64Array.from(fill ?? muP);
   const D = idx.length;
   const z = new Float64Array(maxChunkDims(D, best.length));
   for (let c = 0; c < best.length; c++) {
@@ -253,26 +254,22 @@ export function recDecode(g: StepGeometry, muP: Float64Array, coded: Uint8Array,
 }
 
 /**
- * `recDecode` for a stream that may be cut (`dec.lost` may be set). On a cut stream
- * (`dec.lost` may be set) it stops at the first symbol the bytes do not determine: null if that is
- * the side information, else the dims of the chunks not reached (from the first lost index on)
- * are filled as `fill` says — `mean`: μ_p; `candidate`: each unknown chunk's first candidate, a sample of p.
+ * `recDecode` for a stream that may be cut (`dec.lost` may be set): it stops at the first symbol
+ * the bytes do not determine — null if that is the side information, else the dims of the chunks
+ * not reached (from the first lost index on) take their value in `fill` (default μ_p).
  */
-export function recDecodeCut(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide | null, tuning: RecTuning = REC_TUNING, fill: CutFill = 'mean'): RecDecoded | null {
+export function recDecodeCut(g: StepGeometry, muP: Float64Array, coded: Uint8Array, seed: readonly [number, number], step: number, dec: RangeDecoder, prev: RecSide | null, tuning: RecTuning = REC_TUNING, fill: Float64Array | null = null): RecDecoded | null {
   const idx = codedOrder(coded, seed, step);
   const sent = untilLost(dec, () => decodeSide(dec, prev ?? recSideStart(g)));
   if (!sent) return null;
   const plan = recPlan(sent.qv, g.variance, idx.length, tuning);
   const zipf = indexCoder(plan.kbar16, plan.log2K);
-  const best = new Int32Array(plan.nChunks).fill(fill === 'mean' ? -1 : 0);
+  const best = new Int32Array(plan.nChunks).fill(-1);
   for (let c = 0; c < plan.nChunks; c++) {
     const j = untilLost(dec, () => zipf.decode(dec));
     if (j === null) break;
     best[c] = j - 1;
   }
-  return { next: chosenState(muP, idx, Math.sqrt(plan.vp), seed, step, best), side: sent };
+  return { next: chosenState(muP, idx, Math.sqrt(plan.vp), seed, step, best, fill), side: sent };
 }
-
-/** How a cut step fills the dims whose symbols are past the cut (see recDecode). */
-export type CutFill = 'mean' | 'candidate';
 
