@@ -1,7 +1,8 @@
 /**
  * The progressive decoder (DDPM Algorithm 4). It replays the encoder's state from the shared seed,
  * checks each chunk's expected-state checksum before using it (a different model, backend or build
- * stops with a clear error instead of producing garbage), and can stop after any chunk.
+ * stops with a clear error instead of producing garbage), and can stop after any chunk — or inside
+ * one (`imageWithCut`: as much of a cut chunk as its bytes determine).
  */
 import { readVarint, type ParsedContainer, type Chunk, type CutChunk, type ImageGeometry } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
