@@ -223,6 +223,17 @@ export interface EncodedTile {
   result: TileResult;
 }
 
+/**
+ * The lossless ending the encoder switches at: the latest whose estimated file size is within
+ * (1 + slack) of the cheapest (`endings` in chain order).
+ */
+export function pickEnding<E extends { estimatedBytes: number }>(endings: readonly E[], slack: number): E {
+  const cheapest = Math.min(...endings.map((e) => e.estimatedBytes));
+  let pick = endings[0];
+  for (const e of endings) if (e.estimatedBytes <= cheapest * (1 + slack)) pick = e;
+  return pick;
+}
+
 /** Validates the options against the image and model, and lays out the tiles. */
 export function planEncode(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodePlan {
   const sch = den.schedule;
@@ -323,8 +334,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     x = step.next;
     eps = den.eps(x, l.paddedHeight, l.paddedWidth, candidates[c]);
   }
-  let e = endings[0];
-  for (const cand of endings) if (cand.estimatedBytes <= cheapest * (1 + slack)) e = cand;
+  const e = pickEnding(endings, slack);
   const best = e.k;
   const minChunkBits = o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS;
   const { chunks, tail } = groupSteps(coded.slice(0, best), minChunkBits, o.firstChunkBits ?? minChunkBits);
