@@ -2,6 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { x0Encode, x0Decode, x0Start, x0EncodePass, x0DecodePass, x0Estimate, x0Plan, x0PassBinWidth } from '../src/codec/x0-coder.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
+import { readImage } from '../src/codec/image-io.js';
 
 test('context-adaptive x0 coder round-trips any samples under any means (property)', (t) => {
   fc.assert(
@@ -141,4 +142,23 @@ test('the plan\'s size estimate matches the coded size of its one-pass code', (t
   const plan = x0Plan(v, means, g);
   const coded = x0Encode(v, means, g, plan)[0].length;
   t.true(Math.abs(coded - plan.estimatedBytes) < 0.01 * coded + 8, `coded ${coded} bytes, estimated ${plan.estimatedBytes.toFixed(1)}`);
+});
+
+test('the plan prices the whole ladder: its estimate matches the coded passes, and the coarse passes cost more than one pass', async (t) => {
+  const img = await readImage('fixtures/coffee-64.png');
+  const z = new Float64Array(img.data.length);
+  new PhiloxStream([7, 9], [0, 0, 0]).normals(z);
+  for (const noise of [1.5, 10]) {
+    const means = Float64Array.from(img.data, (v, i) => (v + noise * z[i]) / 127.5 - 1);
+    for (const shifts of [[2, 0], [3, 1, 0]]) {
+      const plan = x0Plan(img.data, means, img, shifts);
+      const passes = x0Encode(img.data, means, img, plan, shifts);
+      // the payloads, plus each further pass's chunk frame
+      const coded = passes.reduce((a, p) => a + p.length, 0) + 6 * (passes.length - 1);
+      t.true(Math.abs(plan.ladderBytes - coded) < 0.01 * coded + 8, `${shifts}: coded ${coded} bytes, estimated ${plan.ladderBytes.toFixed(1)}`);
+      t.true(plan.ladderBytes > plan.estimatedBytes + 20, `${shifts}: the ladder costs more than one pass`);
+    }
+  }
+  const one = x0Plan(img.data, Float64Array.from(img.data, (v) => v / 127.5 - 1), img);
+  t.is(one.ladderBytes, one.estimatedBytes, 'one pass: the same estimate');
 });

@@ -354,9 +354,10 @@ function contextFeatures(g: Grid, w: Int8Array, r: Float64Array, mask: Uint8Arra
  * Encoder side: fits the context parameters for residuals r (all known): least-squares weights
  * (or none), then law, σ0 and β by coordinate search on the estimated size Σ sampleBits over every
  * `stride`-th value (returned, scaled up, as `estimatedBits`). `scaleHint` centres the scale search when the residuals carry noise on top of
- * the value being modelled (a quantiser's dither).
+ * the value being modelled (a quantiser's dither). `alsoPrice`: another per-value price summed the
+ * same way under the chosen parameters (`alsoBits`; e.g. what a coarser question would cost).
  */
-export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, base: Float64Array | null, sampleBits: SampleBits, scaleHint?: number, stride = 1, sets = 1, known: KnownBase | null = null): ContextParams & { estimatedBits: number } {
+export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, base: Float64Array | null, sampleBits: SampleBits, scaleHint?: number, stride = 1, sets = 1, known: KnownBase | null = null, alsoPrice?: SampleBits): ContextParams & { estimatedBits: number; alsoBits: number } {
   const activity = known ? known.activity : null;
   // every coded value's features, then least squares, reweighted toward least absolute error
   let count = 0;
@@ -431,14 +432,14 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
     for (let j = 0; j < f.idx.length; j++) se += (r[f.idx[j]] - f.off[j]) ** 2;
     return Math.sqrt(se / Math.max(1, f.idx.length));
   };
-  const cost = (p: ContextParams) => {
+  const cost = (p: ContextParams, price: SampleBits = sampleBits) => {
     const f = feats.get(p.w) as ReturnType<typeof contextFeatures>;
     const { law, k } = lawOf(p);
     const s0 = fromIndex(p.qSigma, SIGMA_GRID);
     const beta = p.qBeta / BETA_SCALE;
     const gamma = p.qGamma / GAMMA_SCALE;
     let bits = 0;
-    for (let j = 0; j < f.idx.length; j++) bits += sampleBits(f.idx[j], f.off[j], (s0 + beta * f.a[j] + (activity ? gamma * activity[f.idx[j]] : 0)) * k, law);
+    for (let j = 0; j < f.idx.length; j++) bits += price(f.idx[j], f.off[j], (s0 + beta * f.a[j] + (activity ? gamma * activity[f.idx[j]] : 0)) * k, law);
     return bits;
   };
   // coordinate search: offsets × law × σ0 at β = 0, then β, then σ0 again around the best, then
@@ -469,5 +470,5 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
     for (const dg of [-2, 2]) tryCand({ ...g1, qGamma: Math.max(0, Math.min(255, g1.qGamma + dg)) });
     for (const dq of [-4, 4]) tryCand({ ...best, qSigma: clampQ(best.qSigma + dq) });
   }
-  return { ...best, estimatedBits: bestBits * stride };
+  return { ...best, estimatedBits: bestBits * stride, alsoBits: alsoPrice ? cost(best, alsoPrice) * stride : 0 };
 }

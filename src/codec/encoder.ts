@@ -299,6 +299,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   // Once the steps alone cost more than that, no later point can qualify and encoding stops.
   const slack = o.earlyLossless === false ? Infinity : (o.losslessSlack ?? DEFAULT_LOSSLESS_SLACK);
   const endings: Array<{ k: number; t: number; estimatedBytes: number; state: number; means: Float64Array; plan: X0Plan }> = [];
+  const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
   let cheapest = Infinity;
   let acc = 0;
   for (let k = 0; ; k++) {
@@ -306,9 +307,9 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     const x0hat = predictX0(sch, t, x, eps);
     // price the lossless ending from here (estimated; only the chosen one is coded)
     const means = meansForSamples(x0hat, l);
-    const plan = x0Plan(samples, means, img);
-    endings.push({ k, t, estimatedBytes: acc + plan.estimatedBytes, state: stateChecksum(x0hat), means, plan });
-    cheapest = Math.min(cheapest, acc + plan.estimatedBytes);
+    const plan = x0Plan(samples, means, img, shifts);
+    endings.push({ k, t, estimatedBytes: acc + plan.ladderBytes, state: stateChecksum(x0hat), means, plan });
+    cheapest = Math.min(cheapest, acc + plan.ladderBytes);
     if (c === K - 1) break;
     // the step's target: the next candidate, or the furthest one whose KL stays below minStepBits
     const target = (j: number) => {
@@ -338,7 +339,6 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   const best = e.k;
   const minChunkBits = o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS;
   const { chunks, tail } = groupSteps(coded.slice(0, best), minChunkBits, o.firstChunkBits ?? minChunkBits);
-  const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
   const x0s = x0Start(e.means, img);
   shifts.forEach((shift, p) => {
     if (p === 0) {

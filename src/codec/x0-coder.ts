@@ -44,17 +44,61 @@ export interface X0Plan {
   params: ContextParams;
   /** estimated size in bytes of a one-pass lossless code (from the parameter search) */
   estimatedBytes: number;
+  /**
+   * estimated size in bytes of the ladder's passes (`shifts`) with their framing: each coarse pass
+   * fitted as it will be coded, the last one priced as the one-pass code less its last coarse bin
+   * under the one-pass law (what the bins told it already). The coarse passes cost far more early
+   * in the chain — on the 256x256 astronaut +0.53 bpp at t = 59, +0.22 at t = 4 (README, "The
+   * lossless end at 256x256") — so switching on the one-pass estimate switches too early.
+   */
+  ladderBytes: number;
 }
 
 const levels = (means: Float64Array) => Float64Array.from(means, (x) => (x + 1) * 127.5);
 
-/** Fits the one-pass context parameters and estimates the lossless size without coding it. */
-export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid): X0Plan {
+/** Bytes a pass adds besides its range-coded bins: its first byte, the context parameters, the coder's flush, the chunk's frame. */
+const passOverheadBytes = (g: Grid) => 1 + contextBytes(g.channels) + 2 + 6;
+
+/**
+ * Fits the one-pass context parameters and estimates the lossless size without coding it: one
+ * pass (`estimatedBytes`) and the ladder `shifts` (`ladderBytes`).
+ */
+export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid, shifts: readonly number[] = [0]): X0Plan {
   const s = x0Start(means, g);
   const m = s.means;
   const r = Float64Array.from(samples, (v, i) => v - m[i]);
-  const p = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawRangeBits(law, samples[i], samples[i] + 1, clampMean(m[i] + off), scale), undefined, strideFor(samples.length), g.channels, knownBase(s, 0));
-  return { params: p, estimatedBytes: 1 + contextBytes(g.channels) + PIXEL_CRC + p.estimatedBits / 8 };
+  const coarse = shifts.slice(0, -1);
+  const lastQ = coarse.length ? 2 ** coarse[coarse.length - 1] : 1;
+  // the last coarse bin of each sample under the one-pass law: the last pass does not pay for it again
+  const binBits = (i: number, off: number, scale: number, law: Parameters<typeof pixelLawRangeBits>[0]) => {
+    const a = samples[i] - (samples[i] % lastQ);
+    return pixelLawRangeBits(law, a, a + lastQ, clampMean(m[i] + off), scale);
+  };
+  const stride = strideFor(samples.length);
+  const { estimatedBits, alsoBits, ...params } = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawRangeBits(law, samples[i], samples[i] + 1, clampMean(m[i] + off), scale), undefined, stride, g.channels, knownBase(s, 0), coarse.length ? binBits : undefined);
+  const estimatedBytes = 1 + contextBytes(g.channels) + PIXEL_CRC + estimatedBits / 8;
+  let ladderBytes = estimatedBytes - alsoBits / 8;
+  for (const shift of coarse) {
+    checkShift(shift, s.shift);
+    ladderBytes += passOverheadBytes(g) + passFit(samples, s, g, shift).estimatedBits / 8;
+    for (let i = 0; i < samples.length; i++) s.lo[i] = samples[i] - (samples[i] % 2 ** shift);
+    s.shift = shift;
+  }
+  return { params, estimatedBytes, ladderBytes };
+}
+
+/** The context parameters of a pass of bins 2^shift after state `s`, fitted on the samples (encoder side). */
+function passFit(samples: Uint8Array, s: X0State, g: Grid, shift: number): ContextParams & { estimatedBits: number } {
+  const Q = 2 ** shift;
+  const P = 2 ** s.shift;
+  const m = s.means;
+  const r = Float64Array.from(samples, (v, i) => binCentre((v >> shift) * Q, shift) - m[i]);
+  const bits = (i: number, off: number, scale: number, law: Parameters<typeof pixelLawRangeBits>[0]) => {
+    const mean = clampMean(m[i] + off);
+    const a = (samples[i] >> shift) * Q;
+    return pixelLawRangeBits(law, a, a + Q, mean, scale) - pixelLawRangeBits(law, s.lo[i], s.lo[i] + P, mean, scale);
+  };
+  return fitContext(g, r, null, m, bits, undefined, strideFor(samples.length), g.channels, knownBase(s, shift));
 }
 
 /**
@@ -148,13 +192,8 @@ export function x0EncodePass(samples: Uint8Array, s: X0State, g: Grid, shift: nu
   const P = 2 ** s.shift;
   const m = s.means;
   const r = Float64Array.from(samples, (v, i) => binCentre((v >> shift) * Q, shift) - m[i]);
-  const bits = (i: number, off: number, scale: number, law: Parameters<typeof pixelLawRangeBits>[0]) => {
-    const mean = clampMean(m[i] + off);
-    const a = (samples[i] >> shift) * Q;
-    return pixelLawRangeBits(law, a, a + Q, mean, scale) - pixelLawRangeBits(law, s.lo[i], s.lo[i] + P, mean, scale);
-  };
   const known = knownBase(s, shift);
-  const p = shift === 0 && s.shift === 8 && plan ? plan.params : fitContext(g, r, null, m, bits, undefined, strideFor(samples.length), g.channels, known);
+  const p = shift === 0 && s.shift === 8 && plan ? plan.params : passFit(samples, s, g, shift);
   const { law, k } = lawOf(p);
   const enc = new RangeEncoder();
   const table = new Uint32Array(257);
