@@ -2,7 +2,7 @@
  * The actual lossless file when the stream switches at a given candidate timestep: the encoder run
  * on the model's coding schedule cut after t (no early switch), so the chain up to t is the default
  * encode's (when no step is merged) and the x0 ladder is coded from there. Compares with the
- * encoder's one-pass estimate of the same ending (`lossless-endings.ts`).
+ * encoder's estimate of the same ending (`lossless-endings.ts`; one pass before commit bec1f61).
  *
  *   node dist/bench/ending-actual.js [--size 256] [--names astronaut] [--ts 59,29,16,10,6,4]
  */
@@ -32,7 +32,7 @@ async function main() {
       const est = r.tiles[0].endings[r.tiles[0].endings.length - 1];
       const row = { name: ev.name, t, stepsCoded: r.tiles[0].stepsKept, estimatedBpp: (est.estimatedBytes * 8) / px, actualBpp: (r.bytes.length * 8) / px };
       rows.push(row);
-      console.error(`${ev.name} t=${t}: estimated ${row.estimatedBpp.toFixed(3)} bpp (one pass), actual ${row.actualBpp.toFixed(3)} bpp (ladder, framing)`);
+      console.error(`${ev.name} t=${t}: estimated ${row.estimatedBpp.toFixed(3)} bpp, actual ${row.actualBpp.toFixed(3)} bpp (ladder, framing)`);
     }
   }
   console.log(JSON.stringify({ machine: machineInfo(), model: den.model.sha256, size, rows }, null, 1));

@@ -1,7 +1,8 @@
 /**
  * Where the lossless rate goes: the encoder's estimate of the whole file if the stream switched to
- * the lossless ending after each candidate step (steps coded so far + the one-pass x0 estimate from
- * that state), along the encoder's own chain run to t = 1; which ending each lossless slack picks;
+ * the lossless ending after each candidate step (steps coded so far + the x0 estimate from that
+ * state: its whole ladder since commit bec1f61, one pass before), along the encoder's own chain run
+ * to t = 1; which ending each lossless slack picks;
  * and the actual lossless files (with the x0 ladder) encoded with the slacks of --actual.
  *
  *   node dist/bench/lossless-endings.js [--size 256] [--limit 2] [--images data/eval]

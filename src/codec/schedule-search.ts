@@ -6,7 +6,8 @@
  * model's Gaussian with the image's measured error variance is closed-form:
  *   μ_q − μ_p = cx0 · (x_0 − x̂_0(x_t)), so KL(s | t) = D/2 · log2(1 + cx0² · mse(t) / σ̃²(s, t)),
  * with mse(t) = E‖x_0 − x̂_0(x_t)‖²/D. One network evaluation per timestep of a grid gives mse(t)
- * and the estimated size of the lossless ending from t (the encoder's own x0Plan), hence the cost
+ * and the estimated size of the lossless ending from t (the encoder's own x0Plan, with the default
+ * x0 ladder since session 15), hence the cost
  * of every step between grid points. The DP then finds the path T → … → t_end minimising the
  * estimated file size (steps + ending) plus a penalty per step (compute: each step is a network
  * evaluation and a REC search).
@@ -15,7 +16,7 @@ import { type RawImage } from './image-io.js';
 import { type Denoiser } from './denoiser.js';
 import { makeLayout, imageToState, meansForSamples } from './layout.js';
 import { predictX0, stepGeometry } from './step-math.js';
-import { x0Plan } from './x0-coder.js';
+import { x0Plan, DEFAULT_X0_SHIFTS } from './x0-coder.js';
 import { logSnrSchedule } from './coding-schedule.js';
 import { unetFactor } from './encoder.js';
 import { PhiloxStream } from '../bitstream/philox.js';
@@ -70,7 +71,7 @@ export function measureStepCosts(den: Denoiser, img: RawImage, grid: readonly nu
     let se = 0;
     for (let i = 0; i < l.n; i++) if (l.coded[i]) se += (x0[i] - x0hat[i]) ** 2;
     c.mse.set(t, se / c.D);
-    c.endBits.set(t, 8 * x0Plan(img.data, meansForSamples(x0hat, l), img).estimatedBytes);
+    c.endBits.set(t, 8 * x0Plan(img.data, meansForSamples(x0hat, l), img, DEFAULT_X0_SHIFTS).ladderBytes);
     onEval?.();
   }
   return c;
