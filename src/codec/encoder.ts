@@ -64,10 +64,11 @@ export interface EncodeOptions {
   /**
    * How much larger (fraction) the lossless file may be than at its cheapest switching point to
    * keep more diffusion steps, i.e. more and better truncation points: the stream switches at the
-   * latest point within this slack. Default 0.03: the largest that keeps the 64x64 dev-eval photos'
-   * lossless end below WebP lossless (8 photos, ladder 2,0, step-17500 model: slack 0.02 13.316 bpp,
-   * BD-rate vs AVIF −10.1%; 0.03 13.406, −18.2%; 0.05 13.583, −24.0%; WebP lossless 13.434; README,
-   * "Seventh sweep").
+   * latest point within this slack. Default 0.025: the largest that keeps the 64x64 dev-eval photos'
+   * lossless end below WebP lossless (13.434) since the estimate prices the whole x0 ladder (8
+   * photos, ladder 2,0, step-17500 model: slack 0.02 13.317 bpp, BD-rate vs AVIF −22.1%; 0.025
+   * 13.397, −27.5%; 0.03 13.454, −28.9%; README, "Pricing the ladder"). Before that, with the
+   * one-pass estimate, 0.03 gave 13.345 and −24.0%.
    */
   losslessSlack?: number;
   /**
@@ -114,7 +115,7 @@ export interface EncodeResult {
   networkEvals: number;
 }
 
-export const DEFAULT_LOSSLESS_SLACK = 0.03;
+export const DEFAULT_LOSSLESS_SLACK = 0.025;
 
 export function unetFactor(den: Denoiser): number {
   return 2 ** (den.model.config.unet.mults.length - 1);
