@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
 import { encodeImage } from '../src/codec/encoder.js';
-import { loadEvalImages } from './eval-images.js';
+import { loadEvalImages, asRawImage } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
 async function main() {
@@ -23,7 +23,7 @@ async function main() {
   const ts = values.ts.split(',').map(Number);
   const rows = [];
   for (const ev of images) {
-    const img = { width: ev.width, height: ev.height, channels: 3 as const, data: ev.data };
+    const img = asRawImage(ev);
     const px = img.width * img.height;
     for (const t of ts) {
       const k = schedule.indexOf(t);

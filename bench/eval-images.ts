@@ -6,6 +6,7 @@ import sharp, { type Sharp } from 'sharp';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import type { Img } from './metrics.js';
+import type { RawImage } from '../src/codec/image-io.js';
 
 export interface EvalImage extends Img {
   name: string;
@@ -40,4 +41,9 @@ export async function loadEvalImages(dir: string, size: number, limit = Infinity
     out.push({ name: basename(f).replace(/\.[^.]*$/, ''), ...(await squareResize(sharp(png), size)) });
   }
   return out;
+}
+
+/** A dev-eval photo as the codec's input (always 8-bit RGB: `squareResize` makes it so). */
+export function asRawImage(img: Img): RawImage {
+  return { width: img.width, height: img.height, channels: 3, data: img.data };
 }

@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
 import { encodeImage, pickEnding } from '../src/codec/encoder.js';
-import { loadEvalImages } from './eval-images.js';
+import { loadEvalImages, asRawImage } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
 async function main() {
@@ -23,7 +23,7 @@ async function main() {
   const rows = [];
   const t0 = Date.now();
   for (const [n, ev] of images.entries()) {
-    const img = { width: ev.width, height: ev.height, channels: 3 as const, data: ev.data };
+    const img = asRawImage(ev);
     const px = img.width * img.height;
     const eta = n ? (((Date.now() - t0) / n) * (images.length - n)) / 1000 : NaN;
     process.stderr.write(`image ${n + 1}/${images.length} (${ev.name})${Number.isFinite(eta) ? `, ETA ${Math.round(eta)} s` : ''}\n`);

@@ -16,6 +16,7 @@ import { bdRate, bdRatePchip, timeShared, timeSharedPsnr, type RdPoint } from '.
 import { lossyLadders, progressiveJpeg, lossless, hasCjxl, jpegXl, type Coded } from './baselines.js';
 import { rdSvg, svgToPng, type Series } from './plot.js';
 import { machineInfo } from './machine.js';
+import { asRawImage } from './eval-images.js';
 import { exactChain } from './exact-chain.js';
 import { variationalBound, fullBoundSteps } from '../src/model/bound.js';
 import { gammaFunction } from '../src/model/model-file.js';
@@ -85,7 +86,7 @@ export async function runRd(o: RdOptions): Promise<ImageResult[]> {
   for (const img of o.images) {
     o.onProgress?.(`${o.label} ${img.name}: encoding`);
     const t0 = performance.now();
-    const raw = { width: img.width, height: img.height, channels: 3 as const, data: img.data };
+    const raw = asRawImage(img);
     const enc = encodeImage(raw, o.den, { ...o.encode, ...(o.steps !== undefined ? { steps: o.steps } : {}) });
     const encodeSeconds = (performance.now() - t0) / 1000;
     const parsed = readContainer(enc.bytes);

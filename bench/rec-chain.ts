@@ -19,7 +19,7 @@ import { x0Plan } from '../src/codec/x0-coder.js';
 import { logSnrSchedule, DEFAULT_STEPS } from '../src/codec/coding-schedule.js';
 import { SymbolRecorder } from '../src/bitstream/symbol-recorder.js';
 import { exactChain, runChain } from './exact-chain.js';
-import { loadEvalImages } from './eval-images.js';
+import { loadEvalImages, asRawImage } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
 async function main() {
@@ -40,7 +40,7 @@ async function main() {
   const perImage: Row[] = [];
   const t0 = performance.now();
   for (const [ii, img] of images.entries()) {
-    const raw = { ...img, channels: 3 as const };
+    const raw = asRawImage(img);
     const runRec = () => {
       let prev: RecSide | null = null;
       const coded: Array<{ codedBits: number; meanCarried: number }> = [];

@@ -7,7 +7,7 @@
 import { readVarint, type ParsedContainer, type Chunk, type CutChunk, type ImageGeometry } from '../bitstream/container.js';
 import { DdpmError } from '../bitstream/errors.js';
 import { Denoiser } from './denoiser.js';
-import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum } from './step-math.js';
+import { predictX0, stepGeometry, modelMean, ditherIndices, initialState, stateChecksum, ddimState } from './step-math.js';
 import { uqDecodeCut } from './uq-channel.js';
 import { x0Start, x0DecodePass, x0DecodeCut, x0Estimate, x0StateCheck, type X0State } from './x0-coder.js';
 import { makeLayout, meansForSamples, stateToImage, stateGrid, type Layout } from './layout.js';
@@ -58,11 +58,7 @@ export class TileDecoder {
   cutFill: 'mean' | 'flow' = 'flow';
 
   private cutFillState(s: number, x0hat: Float64Array): Float64Array | null {
-    if (this.cutFill === 'mean') return null;
-    const a = Math.sqrt(this.den.schedule.alphaBar[s]);
-    const b = Math.sqrt(1 - this.den.schedule.alphaBar[s]);
-    const eps = this.currentEps();
-    return Float64Array.from(x0hat, (v, i) => a * v + b * eps[i]);
+    return this.cutFill === 'mean' ? null : ddimState(this.den.schedule, s, x0hat, this.currentEps());
   }
 
   constructor(geometry: ImageGeometry, tile: TileParams, seed: [number, number], den: Denoiser) {

@@ -6,7 +6,7 @@
  *  - auto:   flow while the state is still nearly noise (t > AUTO_FLOW_ABOVE), mean after that.
  */
 import { Denoiser } from './denoiser.js';
-import { predictX0, stepGeometry, modelMean } from './step-math.js';
+import { predictX0, stepGeometry, modelMean, ddimState } from './step-math.js';
 import { PhiloxStream } from '../bitstream/philox.js';
 import { DdpmError } from '../bitstream/errors.js';
 
@@ -68,13 +68,10 @@ export function reconstruct(den: Denoiser, x: Float64Array, t: number, h: number
     const s = ts[i + 1];
     const x0 = predictX0(sch, tt, cur, e);
     if (s === 0) return x0;
-    const next = new Float64Array(x.length);
-    if (mode === 'flow') {
-      // DDIM, η = 0: x_s = √ᾱ_s x̂_0 + √(1−ᾱ_s) ε̂
-      const a = Math.sqrt(sch.alphaBar[s]);
-      const b = Math.sqrt(1 - sch.alphaBar[s]);
-      for (let j = 0; j < x.length; j++) next[j] = a * x0[j] + b * e[j];
-    } else {
+    let next: Float64Array;
+    if (mode === 'flow') next = ddimState(sch, s, x0, e);
+    else {
+      next = new Float64Array(x.length);
       const g = stepGeometry(sch, tt, s);
       const mu = modelMean(g, cur, x0);
       new PhiloxStream([o.seed ?? 0, 0x53414d50], [tt, s, 0]).normals(z);

@@ -21,6 +21,15 @@ export function predictX0(sch: NoiseSchedule, t: number, x: Float64Array, eps: F
   return out;
 }
 
+/** The deterministic (DDIM, η = 0) state at s: √ᾱ_s x̂_0 + √(1−ᾱ_s) ε̂. */
+export function ddimState(sch: NoiseSchedule, s: number, x0hat: Float64Array, eps: Float64Array): Float64Array {
+  const a = Math.sqrt(sch.alphaBar[s]);
+  const b = Math.sqrt(1 - sch.alphaBar[s]);
+  const out = new Float64Array(x0hat.length);
+  for (let i = 0; i < x0hat.length; i++) out[i] = a * x0hat[i] + b * eps[i];
+  return out;
+}
+
 export interface StepGeometry {
   t: number;
   s: number;

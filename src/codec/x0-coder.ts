@@ -81,8 +81,7 @@ export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid, shifts
   for (const shift of coarse) {
     checkShift(shift, s.shift);
     ladderBytes += passOverheadBytes(g) + passFit(samples, s, g, shift).estimatedBits / 8;
-    for (let i = 0; i < samples.length; i++) s.lo[i] = samples[i] - (samples[i] % 2 ** shift);
-    s.shift = shift;
+    advanceBins(s, samples, shift);
   }
   return { params, estimatedBytes, ladderBytes };
 }
@@ -216,9 +215,15 @@ export function x0EncodePass(samples: Uint8Array, s: X0State, g: Grid, shift: nu
   out.set(side, 1);
   out.set(body, 1 + side.length);
   if (shift === 0) new DataView(out.buffer).setUint32(1 + side.length + body.length, crc32(samples));
+  advanceBins(s, samples, shift);
+  return out;
+}
+
+/** Encoder side: every sample's bin after a pass of bins 2^shift. */
+function advanceBins(s: X0State, samples: Uint8Array, shift: number): void {
+  const Q = 2 ** shift;
   for (let i = 0; i < samples.length; i++) s.lo[i] = (samples[i] >> shift) * Q;
   s.shift = shift;
-  return out;
 }
 
 /** The cumulative table over the Q-wide sub-bins of [lo, lo + P) (differences of the level table). */
