@@ -188,11 +188,16 @@ test('wrong model, desynchronised model and corrupt chunks give clear errors', a
   bad[bad.length - 20] ^= 0x10;
   await t.throwsAsync(decode(bad, { model: den }), { message: /checksum mismatch/ });
   await t.throwsAsync(decode(new Uint8Array([1, 2, 3]), { model: den }), { message: /not a \.ddpm file/ });
-  // a diffusion step after the x0 passes began (a spliced stream) is refused
-  const p = readContainer(bytes);
-  const firstX0 = p.chunks.findIndex((c) => c.kind === CHUNK_X0);
-  const spliced = writeContainer(p.header, [...p.chunks.slice(0, firstX0 + 1), p.chunks[0]]);
-  await t.throwsAsync(decode(spliced, { model: den }), { instanceOf: DdpmError, message: /only x0 refinements/ });
+  // a diffusion step after the x0 passes began (a spliced stream) is refused: after the one pass,
+  // and between the passes of a ladder
+  const splice = (file: Uint8Array) => {
+    const p = readContainer(file);
+    const firstX0 = p.chunks.findIndex((c) => c.kind === CHUNK_X0);
+    return writeContainer(p.header, [...p.chunks.slice(0, firstX0 + 1), p.chunks[0]]);
+  };
+  await t.throwsAsync(decode(splice(bytes), { model: den }), { instanceOf: DdpmError, message: /after the lossless end/ });
+  const ladder = encodeImage(img, den, { steps: STEPS, x0Shifts: [2, 0] }).bytes;
+  await t.throwsAsync(decode(splice(ladder), { model: den }), { instanceOf: DdpmError, message: /only x0 refinements/ });
 });
 
 test('truncate cuts at the budget, or keeps whole chunks within it; info reports the table', async (t) => {

@@ -12,7 +12,7 @@ import { DdpmError } from '../bitstream/errors.js';
 import { writeOutput, checkOutput, readInput, num, progress } from './io.js';
 
 export const CODEC_HELP = `  ddpm encode <image> -o <out.ddpm> [--model FILE] [--steps K] [--min-step-bits 128] [--channel auto|uq|rec]
-        [--seed N] [--x0-passes 2,0] [--lossless-slack 0.025] [--tile-size 512] [--threads N] [--report] [--force]
+        [--seed N] [--x0-passes 0] [--lossless-slack 0.025] [--tile-size 512] [--threads N] [--report] [--force]
   ddpm decode <in.ddpm> -o <out.png> [--bpp X | --bytes N | --step K] [--whole-chunks] [--recon auto|flow|mean|sample] [--model FILE] [--threads N] [--force]
   ddpm truncate <in.ddpm> -o <out.ddpm> (--bpp X | --bytes N | --step K) [--whole-chunks] [--force]
   ddpm info <in.ddpm> [--json] [--model FILE]

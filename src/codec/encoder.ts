@@ -64,8 +64,10 @@ export interface EncodeOptions {
   /**
    * How much larger (fraction) the lossless file may be than at its cheapest switching point to
    * keep more diffusion steps, i.e. more and better truncation points: the stream switches at the
-   * latest point within this slack. Default 0.025: the largest that keeps the 64x64 dev-eval photos'
-   * lossless end below WebP lossless (13.434) since the estimate prices the whole x0 ladder (8
+   * latest point within this slack. Default 0.025: with one x0 pass (the default since session
+   * 16) the 256x256 photos' lossless end stays below WebP lossless (10.376 vs 10.404). Chosen in
+   * session 15 with the ladder 2,0 as the largest that kept the 64x64 dev-eval photos'
+   * lossless end below WebP lossless (13.434) once the estimate priced the whole x0 ladder (8
    * photos, ladder 2,0, step-17500 model: slack 0.02 13.317 bpp, BD-rate vs AVIF −22.1%; 0.025
    * 13.397, −27.5%; 0.03 13.454, −28.9%; README, "Pricing the ladder"). Before that, with the
    * one-pass estimate, 0.03 gave 13.345 and −24.0%.
@@ -73,8 +75,9 @@ export interface EncodeOptions {
   losslessSlack?: number;
   /**
    * Passes of the embedded lossless code at the end: bin widths 2^shift, strictly decreasing,
-   * ending with 0 (lossless). Default DEFAULT_X0_SHIFTS, [2, 0]: a truncation point at bins of 4
-   * levels, then the exact samples (chosen by rate–distortion sweep, README "Seventh sweep").
+   * ending with 0 (lossless). Default DEFAULT_X0_SHIFTS, [0]: one pass, the smallest lossless file
+   * (README, "The x0 ladder off by default"); [2, 0] adds a truncation point at bins of 4 levels
+   * (~47 dB) before the exact samples for 0.2–0.5 bpp (README "Seventh sweep").
    */
   x0Shifts?: readonly number[];
   /**
