@@ -311,7 +311,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     const x0hat = predictX0(sch, t, x, eps);
     // price the lossless ending from here (estimated; only the chosen one is coded)
     const means = meansForSamples(x0hat, l);
-    // priced with a search started from the last ending's parameters (README, "Encode speed")
+    // priced with a search started from the last ending's parameters (README, "Encode speed and the x0 ladder")
     const plan = x0Plan(samples, means, img, shifts, endings.length ? endings[endings.length - 1].plan : undefined);
     endings.push({ k, t, estimatedBytes: acc + plan.ladderBytes, state: stateChecksum(x0hat), means, plan });
     cheapest = Math.min(cheapest, acc + plan.ladderBytes);
