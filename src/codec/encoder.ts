@@ -238,30 +238,6 @@ export function pickEnding<E extends { estimatedBytes: number }>(endings: readon
   return pick;
 }
 
-/**
- * The warm-started prices (`x0Plan` with `near`) can err by a few tenths of a percent either way,
- * which moves the pick by a step where the endings' sizes are flat. The endings the decision turns
- * on — the cheapest, and those within `REPRICE_BAND` of the slack's limit — get the full search's
- * price (a few fits), so the pick is the one full prices give unless an estimate errs by more.
- */
-export function repriceNearEdge<E extends { estimatedBytes: number; plan: X0Plan }>(endings: E[], slack: number, fullPlan: (e: E) => X0Plan, isFull: (p: X0Plan) => boolean): void {
-  if (!Number.isFinite(slack)) return;
-  const full = new Set<E>(endings.filter((e) => isFull(e.plan)));
-  const reprice = (e: E) => {
-    if (full.has(e)) return;
-    const plan = fullPlan(e);
-    e.estimatedBytes += plan.ladderBytes - e.plan.ladderBytes;
-    e.plan = plan;
-    full.add(e);
-  };
-  const cheapest = () => endings.reduce((a, b) => (b.estimatedBytes < a.estimatedBytes ? b : a));
-  // until the cheapest is a full price (repricing may raise it, making another the cheapest)
-  while (!full.has(cheapest())) reprice(cheapest());
-  const limit = cheapest().estimatedBytes * (1 + slack);
-  for (const e of endings) if (Math.abs(e.estimatedBytes / limit - 1) < REPRICE_BAND) reprice(e);
-}
-const REPRICE_BAND = 0.005;
-
 /** Validates the options against the image and model, and lays out the tiles. */
 export function planEncode(img: RawImage, den: Denoiser, o: EncodeOptions = {}): EncodePlan {
   const sch = den.schedule;
@@ -328,13 +304,6 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   const slack = o.earlyLossless === false ? Infinity : (o.losslessSlack ?? DEFAULT_LOSSLESS_SLACK);
   const endings: Array<{ k: number; t: number; estimatedBytes: number; state: number; means: Float64Array; plan: X0Plan }> = [];
   const shifts = o.x0Shifts ?? DEFAULT_X0_SHIFTS;
-  // plans priced with the full parameter search
-  const fullPlans = new WeakSet<X0Plan>();
-  const fullPlan = (means: Float64Array) => {
-    const p = x0Plan(samples, means, img, shifts);
-    fullPlans.add(p);
-    return p;
-  };
   let cheapest = Infinity;
   let acc = 0;
   for (let k = 0; ; k++) {
@@ -343,7 +312,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     // price the lossless ending from here (estimated; only the chosen one is coded)
     const means = meansForSamples(x0hat, l);
     // priced with a search started from the last ending's parameters (README, "Encode speed and the x0 ladder")
-    const plan = endings.length ? x0Plan(samples, means, img, shifts, endings[endings.length - 1].plan) : fullPlan(means);
+    const plan = x0Plan(samples, means, img, shifts, endings.length ? endings[endings.length - 1].plan : undefined);
     endings.push({ k, t, estimatedBytes: acc + plan.ladderBytes, state: stateChecksum(x0hat), means, plan });
     cheapest = Math.min(cheapest, acc + plan.ladderBytes);
     if (c === K - 1) break;
@@ -371,7 +340,6 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     x = step.next;
     eps = den.eps(x, l.paddedHeight, l.paddedWidth, candidates[c]);
   }
-  repriceNearEdge(endings, slack, (e) => fullPlan(e.means), (p) => fullPlans.has(p));
   const e = pickEnding(endings, slack);
   const best = e.k;
   const minChunkBits = o.minChunkBits ?? DEFAULT_MIN_CHUNK_BITS;
@@ -380,7 +348,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   shifts.forEach((shift, p) => {
     if (p === 0) {
       // a one-pass ending codes with its plan's parameters: those of the full search
-      const first = x0EncodePass(samples, x0s, img, shift, shifts.length === 1 && !fullPlans.has(e.plan) ? fullPlan(e.means) : e.plan);
+      const first = x0EncodePass(samples, x0s, img, shift, shifts.length === 1 && e.k > 0 ? x0Plan(samples, e.means, img, shifts) : e.plan);
       chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), tail.length, first) });
     } else {
       const state = x0StateCheck(x0s);
