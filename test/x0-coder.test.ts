@@ -162,22 +162,3 @@ test('the plan prices the whole ladder: its estimate matches the coded passes, a
   const one = x0Plan(img.data, Float64Array.from(img.data, (v) => v / 127.5 - 1), img);
   t.is(one.ladderBytes, one.estimatedBytes, 'one pass: the same estimate');
 });
-
-test('a plan started from a neighbouring state prices like the full search (the encoder\'s warm start)', async (t) => {
-  const img = await readImage('fixtures/coffee-64.png');
-  const z = new Float64Array(img.data.length);
-  new PhiloxStream([7, 10], [0, 0, 0]).normals(z);
-  const meansAt = (noise: number) => Float64Array.from(img.data, (v, i) => (v + noise * z[i]) / 127.5 - 1);
-  // a chain of states with the noise shrinking, as the encoder's candidate endings are
-  let prev = x0Plan(img.data, meansAt(12), img, [2, 0]);
-  for (const noise of [10, 8, 6, 4, 3]) {
-    const full = x0Plan(img.data, meansAt(noise), img, [2, 0]);
-    const warm = x0Plan(img.data, meansAt(noise), img, [2, 0], prev);
-    t.true(Math.abs(warm.ladderBytes - full.ladderBytes) < 0.005 * full.ladderBytes, `noise ${noise}: warm ${warm.ladderBytes.toFixed(1)} vs full ${full.ladderBytes.toFixed(1)}`);
-    t.true(Math.abs(warm.estimatedBytes - full.estimatedBytes) < 0.005 * full.estimatedBytes, `noise ${noise}: one pass warm ${warm.estimatedBytes.toFixed(1)} vs full ${full.estimatedBytes.toFixed(1)}`);
-    // and the parameters it found code what it priced
-    const passes = x0Encode(img.data, meansAt(noise), img, warm, [0]);
-    t.true(Math.abs(passes[0].length - warm.estimatedBytes) < 0.01 * passes[0].length + 8, `coded ${passes[0].length}, priced ${warm.estimatedBytes.toFixed(1)}`);
-    prev = warm;
-  }
-});

@@ -357,7 +357,7 @@ function contextFeatures(g: Grid, w: Int8Array, r: Float64Array, mask: Uint8Arra
  * the value being modelled (a quantiser's dither). `alsoPrice`: another per-value price summed the
  * same way under the chosen parameters (`alsoBits`; e.g. what a coarser question would cost).
  */
-export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, base: Float64Array | null, sampleBits: SampleBits, scaleHint?: number, stride = 1, sets = 1, known: KnownBase | null = null, alsoPrice?: SampleBits, start?: ContextParams): ContextParams & { estimatedBits: number; alsoBits: number } {
+export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, base: Float64Array | null, sampleBits: SampleBits, scaleHint?: number, stride = 1, sets = 1, known: KnownBase | null = null, alsoPrice?: SampleBits): ContextParams & { estimatedBits: number; alsoBits: number } {
   const activity = known ? known.activity : null;
   // every coded value's features, then least squares, reweighted toward least absolute error
   let count = 0;
@@ -424,11 +424,8 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
   }
   const fitted = quantise(x);
   const none = new Int8Array(sets * N_CTX);
-  // a warm start keeps the kind of weights it had (fitted or none) and so scans only that one
-  const startNone = start !== undefined && start.w.every((v) => v === 0);
-  const kinds = start === undefined ? [fitted, none] : [startNone ? none : fitted];
   const feats = new Map<Int8Array, ReturnType<typeof contextFeatures>>();
-  for (const w of kinds) feats.set(w, contextFeatures(g, w, r, mask, base, stride, known));
+  for (const w of [fitted, none]) feats.set(w, contextFeatures(g, w, r, mask, base, stride, known));
   const rmsOf = (w: Int8Array) => {
     const f = feats.get(w) as ReturnType<typeof contextFeatures>;
     let se = 0;
@@ -457,10 +454,6 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
     }
   };
   const clampQ = (q: number) => Math.max(0, Math.min(255, q));
-  if (start !== undefined) {
-    localSearch({ ...start, w: kinds[0] }, activity !== null, tryCand, () => best);
-    return { ...best, estimatedBits: bestBits * stride, alsoBits: alsoPrice ? cost(best, alsoPrice) * stride : 0 };
-  }
   for (const w of [fitted, none]) {
     const qc = toIndex(scaleHint ?? Math.max(1e-3, rmsOf(w)), SIGMA_GRID);
     for (let law = 0; law < LAWS.length; law++) for (const dq of [-48, -32, -16, -8, 0, 8]) tryCand({ law, qSigma: clampQ(qc + dq), qBeta: 0, qGamma: 0, w });
@@ -478,22 +471,4 @@ export function fitContext(g: Grid, r: Float64Array, mask: Uint8Array | null, ba
     for (const dq of [-4, 4]) tryCand({ ...best, qSigma: clampQ(best.qSigma + dq) });
   }
   return { ...best, estimatedBits: bestBits * stride, alsoBits: alsoPrice ? cost(best, alsoPrice) * stride : 0 };
-}
-
-/**
- * The search from a start near the answer (the parameters of a neighbouring state, e.g. the last
- * candidate ending's): the start, the other law, then two rounds of σ0, β and γ a few grid steps
- * either way — about 30 priced candidates instead of about 90. The encoder prices an ending at
- * every step of the chain, and neighbouring endings have nearly the same parameters (on a chain of
- * states of the 64x64 coffee fixture the estimate stays within 0.3% of the full search's; tested).
- */
-function localSearch(start: ContextParams, withGamma: boolean, tryCand: (p: ContextParams) => void, best: () => ContextParams): void {
-  const clampQ = (q: number) => Math.max(0, Math.min(255, q));
-  tryCand(start);
-  tryCand({ ...start, law: (start.law + 1) % LAWS.length });
-  for (let round = 0; round < 2; round++) {
-    for (const dq of [-8, -4, -2, 2, 4, 8]) tryCand({ ...best(), qSigma: clampQ(best().qSigma + dq) });
-    for (const db of [-16, -8, 8, 16]) tryCand({ ...best(), qBeta: clampQ(best().qBeta + db) });
-    if (withGamma) for (const dg of [-4, -2, 2, 4]) tryCand({ ...best(), qGamma: clampQ(best().qGamma + dg) });
-  }
 }

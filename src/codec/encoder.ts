@@ -311,8 +311,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
     const x0hat = predictX0(sch, t, x, eps);
     // price the lossless ending from here (estimated; only the chosen one is coded)
     const means = meansForSamples(x0hat, l);
-    // priced with a search started from the last ending's parameters (README, "Encode speed and the x0 ladder")
-    const plan = x0Plan(samples, means, img, shifts, endings.length ? endings[endings.length - 1].plan : undefined);
+    const plan = x0Plan(samples, means, img, shifts);
     endings.push({ k, t, estimatedBytes: acc + plan.ladderBytes, state: stateChecksum(x0hat), means, plan });
     cheapest = Math.min(cheapest, acc + plan.ladderBytes);
     if (c === K - 1) break;
@@ -347,8 +346,7 @@ function encodeTile(img: RawImage, den: Denoiser, candidates: number[], minStepB
   const x0s = x0Start(e.means, img);
   shifts.forEach((shift, p) => {
     if (p === 0) {
-      // a one-pass ending codes with its plan's parameters: those of the full search
-      const first = x0EncodePass(samples, x0s, img, shift, shifts.length === 1 && e.k > 0 ? x0Plan(samples, e.means, img, shifts) : e.plan);
+      const first = x0EncodePass(samples, x0s, img, shift, e.plan);
       chunks.push({ kind: CHUNK_X0, index: chunks.length, state: tail.length ? tail[0].state : e.state, payload: packX0Payload(tail.map((s) => s.coded), tail.length, first) });
     } else {
       const state = x0StateCheck(x0s);

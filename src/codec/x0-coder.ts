@@ -57,8 +57,6 @@ export interface X0Plan {
    * lossless end at 256x256") — so switching on the one-pass estimate switches too early.
    */
   ladderBytes: number;
-  /** the coarse passes' fitted parameters (a warm start for pricing a neighbouring state) */
-  coarseParams: ContextParams[];
 }
 
 const levels = (means: Float64Array) => Float64Array.from(means, (x) => (x + 1) * 127.5);
@@ -68,12 +66,9 @@ const passOverheadBytes = (g: Grid) => 1 + contextBytes(g.channels) + 2 + 6;
 
 /**
  * Fits the one-pass context parameters and estimates the lossless size without coding it: one
- * pass (`estimatedBytes`) and the ladder `shifts` (`ladderBytes`). `near`: the plan of a
- * neighbouring state (the encoder's previous candidate ending), whose parameters start a local
- * search instead of the full one (for pricing: a pass coded from a plan made with `near` codes
- * with its warm-searched parameters).
+ * pass (`estimatedBytes`) and the ladder `shifts` (`ladderBytes`).
  */
-export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid, shifts: readonly number[] = [0], near?: X0Plan): X0Plan {
+export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid, shifts: readonly number[] = [0]): X0Plan {
   const s = x0Start(means, g);
   const m = s.means;
   const r = Float64Array.from(samples, (v, i) => v - m[i]);
@@ -85,22 +80,19 @@ export function x0Plan(samples: Uint8Array, means: Float64Array, g: Grid, shifts
     return pixelLawRangeBits(law, a, a + lastQ, clampMean(m[i] + off), scale);
   };
   const stride = strideFor(samples.length);
-  const { estimatedBits, alsoBits, ...params } = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawRangeBits(law, samples[i], samples[i] + 1, clampMean(m[i] + off), scale), undefined, stride, g.channels, knownBase(s, 0), coarse.length ? binBits : undefined, near?.params);
+  const { estimatedBits, alsoBits, ...params } = fitContext(g, r, null, m, (i, off, scale, law) => pixelLawRangeBits(law, samples[i], samples[i] + 1, clampMean(m[i] + off), scale), undefined, stride, g.channels, knownBase(s, 0), coarse.length ? binBits : undefined);
   const estimatedBytes = 1 + contextBytes(g.channels) + PIXEL_CRC + estimatedBits / 8;
   let ladderBytes = estimatedBytes - alsoBits / 8;
-  const coarseParams: ContextParams[] = [];
-  coarse.forEach((shift, p) => {
+  for (const shift of coarse) {
     checkShift(shift, s.shift);
-    const { estimatedBits: passBits, ...fit } = passFit(samples, s, g, shift, near?.coarseParams[p]);
-    coarseParams.push(fit);
-    ladderBytes += passOverheadBytes(g) + passBits / 8;
+    ladderBytes += passOverheadBytes(g) + passFit(samples, s, g, shift).estimatedBits / 8;
     advanceBins(s, samples, shift);
-  });
-  return { params, estimatedBytes, ladderBytes, coarseParams };
+  }
+  return { params, estimatedBytes, ladderBytes };
 }
 
 /** The context parameters of a pass of bins 2^shift after state `s`, fitted on the samples (encoder side). */
-function passFit(samples: Uint8Array, s: X0State, g: Grid, shift: number, near?: ContextParams): ContextParams & { estimatedBits: number } {
+function passFit(samples: Uint8Array, s: X0State, g: Grid, shift: number): ContextParams & { estimatedBits: number } {
   const Q = 2 ** shift;
   const P = 2 ** s.shift;
   const m = s.means;
@@ -110,7 +102,7 @@ function passFit(samples: Uint8Array, s: X0State, g: Grid, shift: number, near?:
     const a = (samples[i] >> shift) * Q;
     return pixelLawRangeBits(law, a, a + Q, mean, scale) - pixelLawRangeBits(law, s.lo[i], s.lo[i] + P, mean, scale);
   };
-  return fitContext(g, r, null, m, bits, undefined, strideFor(samples.length), g.channels, knownBase(s, shift), undefined, near);
+  return fitContext(g, r, null, m, bits, undefined, strideFor(samples.length), g.channels, knownBase(s, shift));
 }
 
 /**
