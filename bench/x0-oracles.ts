@@ -15,30 +15,18 @@
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
-import { predictX0 } from '../src/codec/step-math.js';
-import { x0Start, x0EncodePass, x0Plan } from '../src/codec/x0-coder.js';
-import { scanContext, readContext, lawOf, baseActivity, type Grid } from '../src/codec/causal-context.js';
+import { x0Start, x0EncodePass, x0Plan, clampMean } from '../src/codec/x0-coder.js';
+import { scanContext, readContext, lawOf, type Grid } from '../src/codec/causal-context.js';
 import { pixelLawRangeBits, type ContinuousLaw } from '../src/bitstream/cdf.js';
-import { PhiloxStream } from '../src/bitstream/philox.js';
+import { meansFromNoisyState } from './noisy-state.js';
 import { loadEvalImages, type EvalImage } from './eval-images.js';
 import { machineInfo } from './machine.js';
-
-const clampMean = (v: number) => (v < -64 ? -64 : v > 319 ? 319 : v);
-
-/** x̂_0 (as levels 0…255) from a noisy state of the image at t. */
-function modelMeans(den: Awaited<ReturnType<typeof loadDenoiser>>, img: EvalImage, t: number): Float64Array {
-  const ab = den.schedule.alphaBar[t];
-  const x0 = Float64Array.from(img.data, (v) => v / 127.5 - 1);
-  const z = new Float64Array(x0.length);
-  new PhiloxStream([3, t], [0, 0, 0]).normals(z);
-  const xt = x0.map((v, i) => Math.sqrt(ab) * v + Math.sqrt(1 - ab) * z[i]);
-  return predictX0(den.schedule, t, xt, den.eps(xt, img.height, img.width, t));
-}
 
 /** Bits per pixel: the one-pass code as priced, and with the best scale factor and law per class. */
 function scaleOracle(img: EvalImage, means: Float64Array, g: Grid): { model: number; oracle: number } {
   const plan = x0Plan(img.data, means, g);
-  const m = Float64Array.from(means, (x) => (x + 1) * 127.5);
+  const s = x0Start(means, g);
+  const m = s.means;
   const { law, k } = lawOf(plan.params);
   const classes = new Map<number, Array<[number, number, number]>>();
   let model = 0;
@@ -48,7 +36,7 @@ function scaleOracle(img: EvalImage, means: Float64Array, g: Grid): { model: num
     const key = Math.max(0, Math.min(15, Math.floor(Math.log2(scale) * 3 + 6))) * 3 + (i % 3);
     if (!classes.has(key)) classes.set(key, []);
     (classes.get(key) as Array<[number, number, number]>).push([i, mu, scale]);
-  }, (i) => img.data[i] - m[i], { activity: baseActivity(g, m), biasCancel: true });
+  }, (i) => img.data[i] - m[i], { activity: s.activity, biasCancel: true });
   let oracle = 0;
   for (const list of classes.values()) {
     let best = Infinity;
@@ -139,7 +127,7 @@ async function main() {
   for (const [n, img] of images.entries()) {
     process.stderr.write(`image ${n + 1}/${images.length} (${img.name})\n`);
     const g = { width: size, height: size, channels: 3 };
-    const means = modelMeans(den, img, t);
+    const means = meansFromNoisyState(den, img, t);
     const r = values.kind === 'fine' ? fineOracle(img, means, g, Number(values.shift)) : scaleOracle(img, means, g);
     console.error(img.name, JSON.stringify(r));
     rows.push({ name: img.name, ...r });

@@ -9,9 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
-import { predictX0 } from '../src/codec/step-math.js';
 import { x0Start, x0EncodePass, x0DecodePass, x0Estimate } from '../src/codec/x0-coder.js';
-import { PhiloxStream } from '../src/bitstream/philox.js';
+import { meansFromNoisyState } from './noisy-state.js';
 import { loadEvalImages } from './eval-images.js';
 import { machineInfo } from './machine.js';
 import { psnr } from './metrics.js';
@@ -24,15 +23,10 @@ async function main() {
   const layouts = values.layouts.split(';').map((l) => l.split(',').map(Number));
   const rows = [];
   for (const t of values.ts.split(',').map((v) => (v === 'none' ? 0 : Number(v)))) {
-    const ab = t ? den.schedule.alphaBar[t] : 1;
     const acc = layouts.map((l) => ({ shifts: l, bpp: l.map(() => 0), psnr: l.map(() => 0) }));
     for (const [n, img] of images.entries()) {
       process.stderr.write(`\rt=${t}: image ${n + 1}/${images.length}`);
-      const x0 = Float64Array.from(img.data, (v) => v / 127.5 - 1);
-      const z = new Float64Array(x0.length);
-      new PhiloxStream([3, t], [0, 0, 0]).normals(z);
-      const xt = x0.map((v, i) => Math.sqrt(ab) * v + Math.sqrt(1 - ab) * z[i]);
-      const means = t ? predictX0(den.schedule, t, xt, den.eps(xt, size, size, t)) : new Float64Array(x0.length);
+      const means = meansFromNoisyState(den, img, t);
       const grid = { width: size, height: size, channels: 3 };
       for (const a of acc) {
         const s = x0Start(means, grid);

@@ -26,7 +26,8 @@ import { stateChecksum } from './step-math.js';
 import { fitContext, scanContext, baseActivity, lawOf, writeContext, readContext, contextBytes, type Grid, type ContextParams, type KnownBase } from './causal-context.js';
 
 const PIXEL_CRC = 4;
-const clampMean = (m: number) => (m < -64 ? -64 : m > 319 ? 319 : m);
+/** A law's centre (in levels) as the coder clamps it before building a table. */
+export const clampMean = (m: number) => (m < -64 ? -64 : m > 319 ? 319 : m);
 /** parameter search prices one sample in `stride` (the prediction itself runs on all) */
 const strideFor = (n: number) => (n > 40000 ? 4 : n > 8000 ? 2 : 1);
 

@@ -1,0 +1,19 @@
+/**
+ * The model's x̂_0 from a noisy state of a photo, as the x0-coder benchmarks use it: x_t drawn from
+ * q(x_t | x_0) with the normals of Philox stream [3, t] (the same draw in every benchmark), then one
+ * network evaluation. t = 0 stands for no model: x̂_0 = 0.
+ */
+import { predictX0 } from '../src/codec/step-math.js';
+import { PhiloxStream } from '../src/bitstream/philox.js';
+import type { Denoiser } from '../src/codec/denoiser.js';
+import type { EvalImage } from './eval-images.js';
+
+/** x̂_0 in [−1, 1], one value per sample of `img`. */
+export function meansFromNoisyState(den: Denoiser, img: EvalImage, t: number): Float64Array {
+  if (t === 0) return new Float64Array(img.data.length);
+  const ab = den.schedule.alphaBar[t];
+  const z = new Float64Array(img.data.length);
+  new PhiloxStream([3, t], [0, 0, 0]).normals(z);
+  const xt = Float64Array.from(img.data, (v, i) => Math.sqrt(ab) * (v / 127.5 - 1) + Math.sqrt(1 - ab) * z[i]);
+  return predictX0(den.schedule, t, xt, den.eps(xt, img.height, img.width, t));
+}
