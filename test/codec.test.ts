@@ -17,7 +17,7 @@ import { readContainer, writeContainer } from '../src/bitstream/container.js';
 import { CHUNK_X0 } from '../src/codec/codec-params.js';
 import { DdpmError } from '../src/bitstream/errors.js';
 import { tinyModel, psnr, sha } from './helpers.js';
-import { resolveRecon, AUTO_FLOW_ABOVE } from '../src/codec/reconstruct.js';
+import { resolveRecon, AUTO_LONG_FLOW_ABOVE, AUTO_FLOW_STEPS } from '../src/codec/reconstruct.js';
 
 let den: Denoiser;
 test.before(async () => {
@@ -263,13 +263,13 @@ test('reconstruction modes run at an intermediate point', async (t) => {
     t.is(sha(a.data), sha(b.data), `${mode} is deterministic`);
     t.true(Number.isFinite(psnr(a, img)));
   }
-  // auto is flow while the state is nearly noise and mean after that
+  // auto is a long flow while the state is nearly noise and a two-step flow after that
   const tNow = d.view.t;
-  t.is(sha(d.image({ mode: 'auto', steps: 4 }).data), sha(d.image({ mode: resolveRecon('auto', tNow), steps: 4 }).data));
-  t.is(resolveRecon('auto', 1000), 'flow');
-  t.is(resolveRecon('auto', AUTO_FLOW_ABOVE), 'mean');
-  t.is(resolveRecon('auto', AUTO_FLOW_ABOVE + 1), 'flow');
-  t.is(resolveRecon('sample', 5), 'sample');
+  t.true(tNow <= AUTO_LONG_FLOW_ABOVE);
+  t.is(sha(d.image({ mode: 'auto', steps: 4 }).data), sha(d.image({ mode: 'flow', steps: AUTO_FLOW_STEPS }).data));
+  t.deepEqual(resolveRecon({ mode: 'auto' }, 1000), { mode: 'flow', steps: 10 });
+  t.deepEqual(resolveRecon({ mode: 'auto' }, AUTO_LONG_FLOW_ABOVE), { mode: 'flow', steps: AUTO_FLOW_STEPS });
+  t.deepEqual(resolveRecon({ mode: 'sample', steps: 7, seed: 2 }, 5), { mode: 'sample', steps: 7, seed: 2 });
 });
 
 test('unsupported pixel formats are refused with a clear error', async (t) => {

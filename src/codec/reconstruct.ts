@@ -3,7 +3,8 @@
  *  - mean:   x̂_0 from one network evaluation (DDPM eq. 15);
  *  - flow:   deterministic DDIM (probability-flow) integration from t to 0;
  *  - sample: ancestral sampling of the remaining steps with a seed (a plausible image, not the mean);
- *  - auto:   flow while the state is still nearly noise (t > AUTO_FLOW_ABOVE), mean after that.
+ *  - auto:   flow with AUTO_FLOW_STEPS sub-steps, except on a state that is still nearly noise
+ *            (t > AUTO_LONG_FLOW_ABOVE), where it integrates with DEFAULT_RECON.steps.
  */
 import { Denoiser } from './denoiser.js';
 import { predictX0, stepGeometry, modelMean, ddimState } from './step-math.js';
@@ -15,32 +16,41 @@ export const RECON_MODES: readonly ReconMode[] = ['auto', 'mean', 'flow', 'sampl
 
 export interface ReconOptions {
   mode: ReconMode;
-  /** sub-steps for flow/sample (default 20) */
+  /** sub-steps for flow/sample (default 20; auto chooses its own) */
   steps?: number;
   seed?: number;
 }
 
 /**
- * Where `auto` switches from flow to mean. Measured with format 7 and photo-s on training photos at
- * 64x64 and 128x128 (PSNR of mean minus flow at each truncation point, scratch script, numbers in
- * the README's decode paragraph): flow wins by 3–11 dB on the header-only state (t = 1000); at
- * t = 112–260 the sign varies (+0.12, +0.29, +0.32, +0.20, −0.48 dB); at t ≤ 88 mean won on 72 of
- * the 80 points recorded (by up to 0.48 dB; 7 losses of ≤ 0.12 dB, 6 of them on one image) — and
- * costs one network evaluation instead of 10.
+ * What `auto` integrates with below AUTO_LONG_FLOW_ABOVE: one DDIM step from t to t/2, then x̂_0
+ * there (two network evaluations). Measured with the step-20400 model on the 8 dev-eval photos at
+ * 64x64, the files cut at 14 rates from 0.15 to 3 bpp (scratch script; README, "Session 17:
+ * reconstruction"): flow with 2 sub-steps had the best mean PSNR at every rate — ahead of mean by
+ * +0.01 … +0.13 dB and of flow with 10 sub-steps by +0.12 … +0.23; 3, 5 and 10 sub-steps fall
+ * off in that order (more sub-steps carry the deterministic sample further from the conditional
+ * mean), and the pixel average of mean and flow was never ahead of flow with 2.
  */
-export const AUTO_FLOW_ABOVE = 150;
+export const AUTO_FLOW_STEPS = 2;
 
 /**
- * The default for `decode`: auto (see AUTO_FLOW_ABOVE; with format 6 flow had been the best at
- * every truncation point but the first, bench/results/2026-11-23-276db86.md); mean stays the
- * default for the per-chunk previews of `decodeProgressive` (one network evaluation each).
+ * Above this timestep `auto` integrates with DEFAULT_RECON.steps sub-steps: near pure noise x̂_0 is
+ * the ε-prediction divided by √ᾱ_t (≈ 0.006 at t = 1000), and the longer integration wins. Measured
+ * on states drawn from q(x_t | x_0) for the same 8 photos at 64x64 (scratch script, README "Session
+ * 17: reconstruction"), mean PSNR of flow with 2 and with 10 sub-steps: t = 1000 9.84 / 10.35 dB,
+ * 900 10.40 / 10.95, 850 11.27 / 11.32, 759 12.49 / 12.27, 629 14.37 / 13.98.
+ */
+export const AUTO_LONG_FLOW_ABOVE = 800;
+
+/**
+ * The default for `decode`: auto (see AUTO_FLOW_STEPS); mean stays the default for the per-chunk
+ * previews of `decodeProgressive` (one network evaluation each).
  */
 export const DEFAULT_RECON: ReconOptions = { mode: 'auto', steps: 10 };
 
-/** The mode `auto` stands for at timestep t (other modes stand for themselves). */
-export function resolveRecon(mode: ReconMode, t: number): Exclude<ReconMode, 'auto'> {
-  if (mode !== 'auto') return mode;
-  return t > AUTO_FLOW_ABOVE ? 'flow' : 'mean';
+/** What `auto` stands for at timestep t (other modes stand for themselves, with their options). */
+export function resolveRecon(o: ReconOptions, t: number): ReconOptions & { mode: Exclude<ReconMode, 'auto'> } {
+  if (o.mode !== 'auto') return o as ReconOptions & { mode: Exclude<ReconMode, 'auto'> };
+  return { mode: 'flow', steps: t > AUTO_LONG_FLOW_ABOVE ? (DEFAULT_RECON.steps ?? 10) : AUTO_FLOW_STEPS };
 }
 
 /** Timesteps from t down to 0 for the remaining integration. */
@@ -56,10 +66,11 @@ export function reconstruct(den: Denoiser, x: Float64Array, t: number, h: number
   const sch = den.schedule;
   if (t === 0) return x;
   if (!RECON_MODES.includes(o.mode)) throw new DdpmError('BAD_ARGUMENT', `unknown reconstruction ${String(o.mode)}`);
-  const mode = resolveRecon(o.mode, t);
+  const r = resolveRecon(o, t);
+  const mode = r.mode;
   const e0 = eps ?? den.eps(x, h, w, t);
   if (mode === 'mean') return predictX0(sch, t, x, e0);
-  const ts = subSteps(t, o.steps ?? 20);
+  const ts = subSteps(t, r.steps ?? 20);
   let cur = x;
   let e = e0;
   const z = new Float64Array(x.length);
@@ -74,7 +85,7 @@ export function reconstruct(den: Denoiser, x: Float64Array, t: number, h: number
       next = new Float64Array(x.length);
       const g = stepGeometry(sch, tt, s);
       const mu = modelMean(g, cur, x0);
-      new PhiloxStream([o.seed ?? 0, 0x53414d50], [tt, s, 0]).normals(z);
+      new PhiloxStream([r.seed ?? 0, 0x53414d50], [tt, s, 0]).normals(z);
       const sd = Math.sqrt(g.variance);
       for (let j = 0; j < x.length; j++) next[j] = mu[j] + sd * z[j];
     }
