@@ -24,19 +24,19 @@ export interface ReconOptions {
 /**
  * What `auto` integrates with below AUTO_LONG_FLOW_ABOVE: one DDIM step from t to t/2, then x̂_0
  * there (two network evaluations). Measured with the step-20400 model on the 8 dev-eval photos at
- * 64x64, the files cut at 14 rates from 0.15 to 3 bpp (scratch script; README, "Session 17:
- * reconstruction"): flow with 2 sub-steps had the best mean PSNR at every rate — ahead of mean by
- * +0.01 … +0.13 dB and of flow with 10 sub-steps by +0.12 … +0.23; 3, 5 and 10 sub-steps fall
- * off in that order (more sub-steps carry the deterministic sample further from the conditional
- * mean), and the pixel average of mean and flow was never ahead of flow with 2.
+ * 64x64, the files cut at 14 rates from 0.15 to 3 bpp (README, "Session 17: reconstruction"):
+ * flow with 2 sub-steps had the best mean PSNR at every rate — ahead of mean by +0.01 … +0.13 dB
+ * and of flow with 10 sub-steps by +0.12 … +0.23; 3, 5 and 10 sub-steps fall off in that order
+ * (more sub-steps carry the deterministic sample further from the conditional mean).
+ * `node dist/bench/recon-modes.js --kind cut|state` reruns the comparison.
  */
 export const AUTO_FLOW_STEPS = 2;
 
 /**
  * Above this timestep `auto` integrates with DEFAULT_RECON.steps sub-steps: near pure noise x̂_0 is
  * the ε-prediction divided by √ᾱ_t (≈ 0.006 at t = 1000), and the longer integration wins. Measured
- * on states drawn from q(x_t | x_0) for the same 8 photos at 64x64 (scratch script, README "Session
- * 17: reconstruction"), mean PSNR of flow with 2 and with 10 sub-steps: t = 1000 9.84 / 10.35 dB,
+ * on states drawn from q(x_t | x_0) for the same 8 photos at 64x64 (README "Session 17:
+ * reconstruction"), mean PSNR of flow with 2 and with 10 sub-steps: t = 1000 9.84 / 10.35 dB,
  * 900 10.40 / 10.95, 850 11.27 / 11.32, 759 12.49 / 12.27, 629 14.37 / 13.98.
  */
 export const AUTO_LONG_FLOW_ABOVE = 800;
