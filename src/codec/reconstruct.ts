@@ -27,7 +27,7 @@ export interface ReconOptions {
  * 64x64, the files cut at 14 rates from 0.15 to 3 bpp (README, "Session 17: reconstruction"):
  * flow with 2 sub-steps had the best mean PSNR at every rate — ahead of mean by +0.01 … +0.13 dB
  * and of flow with 10 sub-steps by +0.12 … +0.23; 3, 5 and 10 sub-steps fall off in that order
- * (more sub-steps carry the deterministic sample further from the conditional mean).
+ * (our reading: more sub-steps carry the deterministic state further from the conditional mean).
  * `node dist/bench/recon-modes.js --kind cut|state` reruns the comparison.
  */
 export const AUTO_FLOW_STEPS = 2;
