@@ -17,6 +17,7 @@ import { encode, decode, loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/a
 import { unetFactor } from '../src/codec/encoder.js';
 import { makeLayout, imageToState, stateToImage } from '../src/codec/layout.js';
 import { reconstruct, type ReconOptions } from '../src/codec/reconstruct.js';
+import { ddimState } from '../src/codec/step-math.js';
 import { PhiloxStream } from '../src/bitstream/philox.js';
 import { loadEvalImages, asRawImage } from './eval-images.js';
 import { psnr } from './metrics.js';
@@ -56,8 +57,7 @@ async function main() {
         for (const [k, r] of Object.entries(variants)) sums[pi][k] += psnr(img, await decode(bytes, { model: den, bytes: n, recon: r }));
       } else {
         new PhiloxStream([77, ii], [p, 0, 0]).normals(z);
-        const a = den.schedule.alphaBar[p];
-        const x = x0.map((v, i) => Math.sqrt(a) * v + Math.sqrt(1 - a) * z[i]);
+        const x = ddimState(den.schedule, p, x0, z);
         for (const [k, r] of Object.entries(variants)) sums[pi][k] += psnr(img, stateToImage(reconstruct(den, x, p, l.paddedHeight, l.paddedWidth, r), l));
       }
     }

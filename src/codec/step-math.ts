@@ -21,7 +21,10 @@ export function predictX0(sch: NoiseSchedule, t: number, x: Float64Array, eps: F
   return out;
 }
 
-/** The deterministic (DDIM, η = 0) state at s: √ᾱ_s x̂_0 + √(1−ᾱ_s) ε̂. */
+/**
+ * The deterministic (DDIM, η = 0) state at s: √ᾱ_s x̂_0 + √(1−ᾱ_s) ε̂ — with the true x_0 and fresh
+ * normals in place of x̂_0 and ε̂, a draw from q(x_s | x_0).
+ */
 export function ddimState(sch: NoiseSchedule, s: number, x0hat: Float64Array, eps: Float64Array): Float64Array {
   const a = Math.sqrt(sch.alphaBar[s]);
   const b = Math.sqrt(1 - sch.alphaBar[s]);
