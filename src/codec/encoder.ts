@@ -48,7 +48,7 @@ export interface EncodeOptions {
    * has points, and larger chunks cost less (8 dev-eval photos at 64x64, first/other chunk bits:
    * 1536/2048 13.406 bpp lossless, BD vs AVIF −21.7%, worst chunk boundary 13.0% over the own-chain
    * KL; 2048/2048 13.406, −21.4%, 10.0%; 3072/3072 13.382, −21.6%, 9.2%; 4096/4096 13.369, −21.7%,
-   * 8.9%; README, "Eighth sweep").
+   * 8.9%; docs/research-log.md, "Eighth sweep").
    */
   minChunkBits?: number;
   /** The same threshold for the first chunk only. Default: minChunkBits. */
@@ -69,15 +69,15 @@ export interface EncodeOptions {
    * session 15 with the ladder 2,0 as the largest that kept the 64x64 dev-eval photos'
    * lossless end below WebP lossless (13.434) once the estimate priced the whole x0 ladder (8
    * photos, ladder 2,0, step-17500 model: slack 0.02 13.317 bpp, BD-rate vs AVIF −22.1%; 0.025
-   * 13.397, −27.5%; 0.03 13.454, −28.9%; README, "Pricing the ladder"). Before that, with the
+   * 13.397, −27.5%; 0.03 13.454, −28.9%; docs/research-log.md, "Pricing the ladder"). Before that, with the
    * one-pass estimate, 0.03 gave 13.345 and −24.0%.
    */
   losslessSlack?: number;
   /**
    * Passes of the embedded lossless code at the end: bin widths 2^shift, strictly decreasing,
    * ending with 0 (lossless). Default DEFAULT_X0_SHIFTS, [0]: one pass, the smallest lossless file
-   * (README, "The x0 ladder off by default"); [2, 0] adds a truncation point at bins of 4 levels
-   * (~47 dB) before the exact samples for 0.2–0.5 bpp (README "Seventh sweep").
+   * (docs/research-log.md, "The x0 ladder off by default"); [2, 0] adds a truncation point at bins of 4 levels
+   * (~47 dB) before the exact samples for 0.2–0.5 bpp (docs/research-log.md, "Seventh sweep").
    */
   x0Shifts?: readonly number[];
   /**

@@ -37,11 +37,11 @@ const strideFor = (n: number) => (n > 40000 ? 4 : n > 8000 ? 2 : 1);
  * diffusion step and the lossless end. 2,0 (bins of 4, then exact) is the ladder with the best
  * rate–distortion whose file stays below WebP lossless at 64x64 (8 dev-eval photos, codec version
  * 11, slack 0.02, BD-rate on time-shared curves: 1,0 13.23 bpp / −2.0% vs AVIF; 2,0 13.36 / −9.2%;
- * 2,1,0 13.48 / −9.2%; 3,0 13.45 / −15.0%; 3,1,0 13.62 / −15.1%; README, "Seventh sweep").
+ * 2,1,0 13.48 / −9.2%; 3,0 13.45 / −15.0%; 3,1,0 13.62 / −15.1%; docs/research-log.md, "Seventh sweep").
  * Since session 16 the default is one pass: the ladder's coarse pass costs 0.2–0.5 bpp of lossless
  * rate at 256x256, where it kept the file above WebP lossless (2 photos: 10.745 bpp vs 10.404; one
  * pass 10.376), while its truncation point (~47 dB) lies above the baselines' range there; at
- * 64x64 one pass gives 13.001 bpp against 13.397 and BD-rate vs AVIF −8.4% against −27.5% (README,
+ * 64x64 one pass gives 13.001 bpp against 13.397 and BD-rate vs AVIF −8.4% against −27.5% (docs/research-log.md,
  * "The x0 ladder off by default"). `x0Shifts: [2, 0]` (`--x0-passes 2,0`) keeps the ladder.
  */
 export const DEFAULT_X0_SHIFTS: readonly number[] = [0];
@@ -54,7 +54,7 @@ export interface X0Plan {
    * estimated size in bytes of the ladder's passes (`shifts`) with their framing: each coarse pass
    * fitted as it will be coded, the last one priced as the one-pass code less its last coarse bin
    * under the one-pass law (what the bins told it already). The coarse passes cost far more early
-   * in the chain — on the 256x256 astronaut +0.53 bpp at t = 59, +0.22 at t = 4 (README, "The
+   * in the chain — on the 256x256 astronaut +0.53 bpp at t = 59, +0.22 at t = 4 (docs/research-log.md, "The
    * lossless end at 256x256") — so switching on the one-pass estimate switches too early.
    */
   ladderBytes: number;
@@ -143,7 +143,7 @@ export function x0StateCheck(s: X0State): number {
  * The level a bin [lo, lo + 2^shift) stands for in the context model's residuals: its centre
  * (lo + Q/2 before codec version 11 biased every coarse context value by half a level: the 1,0
  * ladder over one pass cost +0.234 bpp on x̂_0 from t = 5 of 8 dev-eval photos at 64x64, +0.149
- * with the centre; README, "Seventh sweep").
+ * with the centre; docs/research-log.md, "Seventh sweep").
  */
 function binCentre(lo: number, shift: number): number {
   return lo + (2 ** shift - 1) / 2;
