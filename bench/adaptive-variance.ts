@@ -100,7 +100,7 @@ async function main() {
     process.stderr.write(`\r${img.name} (${n + 1}/${images.length})   `);
     const [W, H] = [img.width, img.height];
     let x: Float64Array | null = null;
-    let prev: { muP: Float64Array; variance: number; cx0: number; x0hat: Float64Array } | null = null;
+    let prev: { muP: Float64Array; variance: number; x0hat: Float64Array } | null = null;
     const bits = { global: 0, maps: MAPS.map(() => 0) };
     runChain(den, asRawImage(img), path, [0x6464706d, 1], (k, g, muP, muQ, l) => {
       if (l.paddedWidth !== W || l.paddedHeight !== H) throw new Error('image sides must be multiples of the network factor');
@@ -125,7 +125,7 @@ async function main() {
       new PhiloxStream([0x45584354, 0], [k, 0, 0]).normals(z);
       const sd = Math.sqrt(g.variance);
       x = Float64Array.from(muQ, (m, i) => m + sd * z[i]);
-      prev = { muP, variance: g.variance, cx0: g.cx0, x0hat };
+      prev = { muP, variance: g.variance, x0hat };
       return x;
     });
     total.global += bits.global;
