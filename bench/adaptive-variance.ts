@@ -14,8 +14,7 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
-import { PhiloxStream } from '../src/bitstream/philox.js';
-import { runChain } from './exact-chain.js';
+import { runChain, exactPosteriorSample } from './exact-chain.js';
 import { loadEvalImages, asRawImage } from './eval-images.js';
 import { machineInfo } from './machine.js';
 
@@ -120,11 +119,7 @@ async function main() {
       ];
       bits.global += adaptiveKlBits(g.variance, muQ, muP, ones);
       maps.forEach((w, j) => (bits.maps[j] += adaptiveKlBits(g.variance, muQ, muP, w)));
-      // the exact posterior sample (the same normals as exactChain's)
-      const z = new Float64Array(l.n);
-      new PhiloxStream([0x45584354, 0], [k, 0, 0]).normals(z);
-      const sd = Math.sqrt(g.variance);
-      x = Float64Array.from(muQ, (m, i) => m + sd * z[i]);
+      x = exactPosteriorSample(k, g, muQ);
       prev = { muP, variance: g.variance, x0hat };
       return x;
     });

@@ -46,12 +46,15 @@ export function runChain(den: Denoiser, img: RawImage, path: readonly number[], 
   return { stepBits, layout: l, finalMeans: () => meansForSamples(predictX0(sch, tl, last, den.eps(last, l.paddedHeight, l.paddedWidth, tl)), l) };
 }
 
+/** The exact posterior sample μ_q + σ̃ z of step k (normals from stream `sampleSeed`). */
+export function exactPosteriorSample(k: number, g: StepGeometry, muQ: Float64Array, sampleSeed = 0): Float64Array {
+  const z = new Float64Array(muQ.length);
+  new PhiloxStream([0x45584354, sampleSeed], [k, 0, 0]).normals(z);
+  const sd = Math.sqrt(g.variance);
+  return Float64Array.from(muQ, (m, i) => m + sd * z[i]);
+}
+
 /** The chain of exact posterior samples (normals from stream `sampleSeed`). */
 export function exactChain(den: Denoiser, img: RawImage, path: readonly number[], seed: [number, number] = [0x6464706d, 1], sampleSeed = 0): Chain {
-  return runChain(den, img, path, seed, (k, g, muP, muQ) => {
-    const z = new Float64Array(muQ.length);
-    new PhiloxStream([0x45584354, sampleSeed], [k, 0, 0]).normals(z);
-    const sd = Math.sqrt(g.variance);
-    return Float64Array.from(muQ, (m, i) => m + sd * z[i]);
-  });
+  return runChain(den, img, path, seed, (k, g, _muP, muQ) => exactPosteriorSample(k, g, muQ, sampleSeed));
 }

@@ -3,8 +3,8 @@
  * squared error of x̂_0, so averaging ε_θ over mirrored inputs (mirrored back) — the horizontal
  * flip the model was trained with, and the vertical ones — would cut them by as much as it cuts
  * that error, for two or four network evaluations per step instead of one. Measured on states
- * x_t ~ q(x_t | x_0) of the dev-eval photos (Philox stream [3, t], as bench/noisy-state.ts draws
- * them): the mean squared error of x̂_0 from one evaluation, from the average with the horizontal
+ * x_t ~ q(x_t | x_0) of the dev-eval photos (`noisyState` of bench/noisy-state.ts, as the x0-coder
+ * benchmarks draw them): the mean squared error of x̂_0 from one evaluation, from the average with the horizontal
  * flip, and from the average over the four flips (none, h, v, h+v).
  *
  *   node dist/bench/flip-ensemble.js [--size 64] [--limit 8] [--t 759,498,260,112,50,21,10,5] [--out FILE.json]
@@ -12,9 +12,9 @@
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import { loadDenoiser, DEFAULT_MODEL_PATH } from '../src/codec/api.js';
-import { predictX0, ddimState } from '../src/codec/step-math.js';
-import { PhiloxStream } from '../src/bitstream/philox.js';
+import { predictX0 } from '../src/codec/step-math.js';
 import { loadEvalImages } from './eval-images.js';
+import { noisyState } from './noisy-state.js';
 import { machineInfo } from './machine.js';
 
 /** An [H, W, 3] state mirrored left–right (h) and / or top–bottom (v). */
@@ -41,9 +41,7 @@ async function main() {
     for (const img of images) {
       const [W, H] = [img.width, img.height];
       const x0 = Float64Array.from(img.data, (v) => v / 127.5 - 1);
-      const z = new Float64Array(x0.length);
-      new PhiloxStream([3, t], [0, 0, 0]).normals(z);
-      const xt = ddimState(den.schedule, t, x0, z);
+      const xt = noisyState(den, img, t);
       const epsOf = (h: boolean, v: boolean) => mirrored(den.eps(mirrored(xt, W, H, h, v), H, W, t), W, H, h, v);
       const [e, eh, ev, ehv] = [epsOf(false, false), epsOf(true, false), epsOf(false, true), epsOf(true, true)];
       const err = (eps: Float64Array) => {

@@ -8,11 +8,16 @@ import { PhiloxStream } from '../src/bitstream/philox.js';
 import type { Denoiser } from '../src/codec/denoiser.js';
 import type { EvalImage } from './eval-images.js';
 
+/** The state x_t ~ q(x_t | x_0) of `img` (t ≥ 1), drawn with the normals of Philox stream [3, t]. */
+export function noisyState(den: Denoiser, img: EvalImage, t: number): Float64Array {
+  const z = new Float64Array(img.data.length);
+  new PhiloxStream([3, t], [0, 0, 0]).normals(z);
+  return ddimState(den.schedule, t, Float64Array.from(img.data, (v) => v / 127.5 - 1), z);
+}
+
 /** x̂_0 in [−1, 1], one value per sample of `img`. */
 export function meansFromNoisyState(den: Denoiser, img: EvalImage, t: number): Float64Array {
   if (t === 0) return new Float64Array(img.data.length);
-  const z = new Float64Array(img.data.length);
-  new PhiloxStream([3, t], [0, 0, 0]).normals(z);
-  const xt = ddimState(den.schedule, t, Float64Array.from(img.data, (v) => v / 127.5 - 1), z);
+  const xt = noisyState(den, img, t);
   return predictX0(den.schedule, t, xt, den.eps(xt, img.height, img.width, t));
 }
